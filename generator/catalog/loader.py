@@ -1,0 +1,220 @@
+"""Catalog loading: read catalog/*.yaml, validate every entry, cross-check ids.
+
+Every problem is collected and raised once as a ``CatalogError`` whose lines read
+``catalog/gpus.yaml:42: gpus[3].vram_gib: Input should be greater than 0``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from generator.catalog.schema import GPU, Interconnect, KVDtype, Model, Quantization, Runtime
+
+E = TypeVar("E", bound=BaseModel)
+
+KINDS: dict[str, type[BaseModel]] = {
+    "interconnects": Interconnect,
+    "gpus": GPU,
+    "models": Model,
+    "quantizations": Quantization,
+    "kv_dtypes": KVDtype,
+    "runtimes": Runtime,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located catalog problem."""
+
+    path: str
+    line: int | None
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.location}: {self.message}" if self.location else f"{where}: {self.message}"
+
+
+class CatalogError(Exception):
+    """Raised with every problem found in a catalog, one per line."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The validated catalog: entities in file order, and lookups by id."""
+
+    interconnects: dict[str, Interconnect]
+    gpus: dict[str, GPU]
+    models: dict[str, Model]
+    quantizations: dict[str, Quantization]
+    kv_dtypes: dict[str, KVDtype]
+    runtimes: dict[str, Runtime]
+    files: tuple[Path, ...] = field(default=())
+
+    def interconnect_of(self, gpu: GPU) -> Interconnect | None:
+        """The interconnect a card uses, or None for single-card products."""
+        return self.interconnects[gpu.interconnect] if gpu.interconnect else None
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest id, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def load_catalog(folder: Path) -> Catalog:
+    """Read and validate every catalog file under ``folder``; raise CatalogError on any problem."""
+    problems: list[Problem] = []
+    parsed: dict[str, list[tuple[BaseModel, str, _Lines]]] = {}
+    files = []
+    for kind, schema in KINDS.items():
+        path = folder / f"{kind}.yaml"
+        files.append(path)
+        parsed[kind] = list(_load_kind(path, kind, schema, problems))
+    for kind, entries in parsed.items():
+        problems.extend(_check_duplicates(kind, entries))
+    problems.extend(_check_references(parsed))
+    if problems:
+        raise CatalogError(problems)
+    tables = {kind: {e.id: e for e, _, _ in entries} for kind, entries in parsed.items()}  # type: ignore[attr-defined]
+    return Catalog(**tables, files=tuple(files))  # type: ignore[arg-type]
+
+
+class _Lines:
+    """Line numbers of the nodes of one YAML document, by path of keys and indexes."""
+
+    def __init__(self, display: str, lines: Mapping[tuple[str | int, ...], int]) -> None:
+        self.display = display
+        self._lines = lines
+
+    def at(self, path: tuple[str | int, ...]) -> int | None:
+        """The line of the deepest known node on ``path``."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self._lines:
+                return self._lines[path[:end]]
+        return None
+
+    def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
+        return Problem(self.display, self.at(path), _format_path(path), message)
+
+
+def _format_path(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _node_lines(node: yaml.Node, path: tuple[str | int, ...] = ()) -> Iterator[tuple[Any, int]]:
+    yield path, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _node_lines(value, (*path, str(key.value)))
+            yield (*path, str(key.value)), key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _node_lines(item, (*path, index))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, _Lines] | None:
+    display = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        problems.append(Problem(display, None, "", f"cannot read: {exc.strerror}"))
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problems.append(Problem(display, line, "", f"malformed YAML: {getattr(exc, 'problem', exc)}"))
+        return None
+    lines = dict(_node_lines(node)) if node is not None else {}
+    return data, _Lines(display, lines)
+
+
+def _load_kind(
+    path: Path, kind: str, schema: type[E], problems: list[Problem]
+) -> Iterator[tuple[E, str, _Lines]]:
+    read = _read_yaml(path, problems)
+    if read is None:
+        return
+    data, lines = read
+    if not isinstance(data, dict) or set(data) != {kind} or not isinstance(data[kind], list):
+        problems.append(lines.problem((), f"expected a mapping with one key '{kind}' holding a list"))
+        return
+    for index, raw in enumerate(data[kind]):
+        try:
+            yield schema.model_validate(raw), f"{kind}[{index}]", lines
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = (kind, index, *err["loc"])
+                problems.append(lines.problem(where, _message(err)))
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "string_pattern_mismatch" and err["loc"] and err["loc"][-1] == "id":
+        return f"{err['input']!r} is not a slug (lowercase letters, digits, '-', '.', '_')"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return msg
+
+
+def _check_duplicates(kind: str, entries: list[tuple[BaseModel, str, _Lines]]) -> Iterator[Problem]:
+    seen: dict[str, str] = {}
+    for index, (entity, label, lines) in enumerate(entries):
+        ident: str = entity.id  # type: ignore[attr-defined]
+        if ident in seen:
+            yield lines.problem((kind, _index(label), "id"), f"duplicate id {ident!r} (first at {seen[ident]})")
+        else:
+            seen[ident] = label
+        del index
+
+
+def _index(label: str) -> int:
+    return int(label.rsplit("[", 1)[1].rstrip("]"))
+
+
+def _check_references(parsed: dict[str, list[tuple[Any, str, _Lines]]]) -> Iterator[Problem]:
+    ids = {kind: [e.id for e, _, _ in entries] for kind, entries in parsed.items()}
+
+    def ref(kind: str, label: str, lines: _Lines, key: tuple[str | int, ...], value: str, target: str) -> Iterator[Problem]:
+        if value not in ids[target]:
+            noun = target.rstrip("s").replace("_", " ")
+            msg = f"unknown {noun} {value!r}{suggest(value, ids[target])}"
+            yield lines.problem((kind, _index(label), *key), msg)
+
+    for gpu, label, lines in parsed["gpus"]:
+        if gpu.interconnect:
+            yield from ref("gpus", label, lines, ("interconnect",), gpu.interconnect, "interconnects")
+    for model, label, lines in parsed["models"]:
+        for i, quant in enumerate(model.quantizations):
+            yield from ref("models", label, lines, ("quantizations", i), quant, "quantizations")
+    for quant, label, lines in parsed["quantizations"]:
+        for i, runtime in enumerate(quant.runtimes):
+            yield from ref("quantizations", label, lines, ("runtimes", i), runtime, "runtimes")
+    for runtime, label, lines in parsed["runtimes"]:
+        for i, kv in enumerate(runtime.kv_dtypes):
+            yield from ref("runtimes", label, lines, ("kv_dtypes", i), kv, "kv_dtypes")

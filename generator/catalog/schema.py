@@ -1,0 +1,213 @@
+"""Catalog schema: frozen, strict pydantic models for every catalog kind. No I/O.
+
+Each field carries its unit in its name (``_gib``, ``_gbps``, ``_b``) and a one-line description.
+Cross-references between kinds are checked by ``Catalog`` in one validator, so a catalog that
+loads is a catalog the fit engine can trust.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-._][a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Positive = Annotated[float, Field(gt=0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+GPUClass = Literal["datacenter", "workstation", "consumer", "unified"]
+SplitMode = Literal["layer", "tensor"]
+Attention = Literal["gqa", "mla"]
+
+
+class Entity(BaseModel):
+    """Base for every catalog entry: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Interconnect(Entity):
+    """A link between cards, with the seed's default scaling factor."""
+
+    id: Slug
+    name: Text
+    bandwidth_gbps: Positive = Field(description="Per-GPU bandwidth, GB/s, both directions summed")
+    scaling_factor: Fraction = Field(description="Share of n x VRAM usable as one pool (seed rule)")
+    source: Text
+
+
+class GPU(Entity):
+    """One accelerator model as sold; memory in vendor GB, which are GiB for HBM/GDDR cards."""
+
+    id: Slug
+    name: Text
+    vendor: Text
+    gpu_class: GPUClass = Field(alias="class", description="Market segment shown in filters")
+    vram_gib: Positive = Field(description="Memory per card as sold ('80GB' = 80 GiB)")
+    usable_vram_fraction: Fraction = Field(
+        1.0, description="Share of memory the GPU may use; below 1 only for unified memory"
+    )
+    memory_type: Text
+    memory_bandwidth_gbps: Positive = Field(description="Peak memory bandwidth, decimal GB/s")
+    fp16_tflops: Positive | None = Field(None, description="Dense FP16/BF16 tensor TFLOPS")
+    interconnect: Slug | None = Field(None, description="Interconnect id; none for single-card")
+    interconnect_bandwidth_gbps: Positive | None = Field(
+        None, description="Overrides the interconnect's bandwidth for this card"
+    )
+    scaling_factor: Fraction | None = Field(
+        None, description="Overrides the interconnect's factor for this card (seed table)"
+    )
+    max_gpus: PositiveInt = Field(1, description="Largest card count in one node (seed table)")
+    price_per_hour_usd: Positive | None = Field(None, description="Cloud price per card-hour")
+    price_source: Text | None = None
+    price_is_estimate: bool = False
+    sources: tuple[Text, ...] = Field(min_length=1)
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _multi_gpu_needs_link(self) -> GPU:
+        if self.max_gpus > 1 and self.interconnect is None:
+            raise ValueError("max_gpus > 1 needs an interconnect")
+        if self.price_per_hour_usd is not None and self.price_source is None:
+            raise ValueError("price_per_hour_usd needs a price_source")
+        return self
+
+
+class SlidingWindow(Entity):
+    """Layers that attend only to the last ``window`` tokens (their cache stops growing)."""
+
+    window: PositiveInt
+    layers: PositiveInt = Field(description="How many layers use the window")
+
+
+class LinearAttention(Entity):
+    """Hybrid linear-attention layers (Gated DeltaNet): a fixed state per sequence, no KV cache."""
+
+    layers: PositiveInt
+    conv_kernel: PositiveInt
+    key_heads: PositiveInt
+    value_heads: PositiveInt
+    key_head_dim: PositiveInt
+    value_head_dim: PositiveInt
+
+
+class MLA(Entity):
+    """DeepSeek-style multi-head latent attention: one compressed latent per layer and token."""
+
+    kv_lora_rank: PositiveInt
+    qk_rope_head_dim: PositiveInt
+
+
+class Architecture(Entity):
+    """The shapes the KV cache and the launch commands need (as in the HF config)."""
+
+    attention: Attention
+    layers: PositiveInt = Field(description="num_hidden_layers")
+    hidden_size: PositiveInt
+    attention_heads: PositiveInt
+    kv_heads: PositiveInt = Field(description="num_key_value_heads")
+    head_dim: PositiveInt = Field(description="Explicit head_dim, never hidden/heads")
+    vocab_size: PositiveInt
+    tie_word_embeddings: bool
+    mla: MLA | None = None
+    sliding_window: SlidingWindow | None = None
+    linear_attention: LinearAttention | None = None
+    experts: PositiveInt | None = None
+    experts_per_token: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Architecture:
+        if (self.attention == "mla") != (self.mla is not None):
+            raise ValueError("attention 'mla' and the mla block go together")
+        attn_layers = self.layers - (self.linear_attention.layers if self.linear_attention else 0)
+        if attn_layers < 0:
+            raise ValueError("linear_attention.layers exceeds layers")
+        if self.sliding_window and self.sliding_window.layers > attn_layers:
+            raise ValueError("sliding_window.layers exceeds the attention layers")
+        if (self.experts is None) != (self.experts_per_token is None):
+            raise ValueError("experts and experts_per_token go together")
+        return self
+
+
+class Model(Entity):
+    """An open-weights LLM and the quantizations published for it."""
+
+    id: Slug
+    name: Text
+    family: Text
+    hf_repo: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")]
+    license: Text
+    release_date: date
+    params_b: Positive = Field(description="Total parameters, billions (all experts)")
+    active_params_b: Positive | None = Field(None, description="Parameters per token (MoE)")
+    native_dtype: Text
+    max_context: PositiveInt = Field(description="Tokens, as max_position_embeddings")
+    architecture: Architecture
+    quantizations: tuple[Slug, ...] = Field(min_length=1)
+    sources: tuple[Text, ...] = Field(min_length=1)
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _moe_active(self) -> Model:
+        if self.active_params_b is not None and self.active_params_b > self.params_b:
+            raise ValueError("active_params_b exceeds params_b")
+        is_moe = self.architecture.experts is not None
+        if is_moe != (self.active_params_b is not None):
+            raise ValueError("MoE models (experts set) need active_params_b, dense ones none")
+        return self
+
+
+class Quantization(Entity):
+    """A weight format: average bits per weight, and which runtimes load it."""
+
+    id: Slug
+    name: Text
+    bits_per_weight: Positive = Field(description="Average over all tensors, scales included")
+    quality_rank: PositiveInt = Field(description="1 = closest to the original weights")
+    format: Literal["safetensors", "gguf", "exl2"]
+    runtimes: tuple[Slug, ...] = Field(min_length=1)
+    source: Text
+
+
+class KVDtype(Entity):
+    """A KV cache element type, with its real size including block scales."""
+
+    id: Slug
+    name: Text
+    bits_per_element: Positive
+    source: Text
+
+
+class Runtime(Entity):
+    """An inference engine: how it splits a model, what memory it adds, how fast it decodes."""
+
+    id: Slug
+    name: Text
+    split: SplitMode = Field(description="layer: whole layers per card; tensor: every layer sharded")
+    kv_dtypes: tuple[Slug, ...] = Field(min_length=1)
+    default_kv_dtype: Slug
+    per_gpu_overhead_mib: Annotated[float, Field(ge=0)] = Field(
+        description="CUDA context and runtime state on every card, MiB"
+    )
+    compute_buffer_mib: Annotated[float, Field(ge=0)] = Field(
+        description="Activation / compute buffer independent of context, MiB (once)"
+    )
+    compute_buffer_bytes_per_token: Annotated[float, Field(ge=0)] = Field(
+        description="Compute buffer growth per context token, bytes"
+    )
+    decode_efficiency: Fraction = Field(description="Share of memory bandwidth reached in decode")
+    launcher: Literal["vllm", "tgi", "llama-cpp", "exllamav2"] = Field(
+        description="Which flag style the engine writes after the command"
+    )
+    command: Text = Field(description="Base command; {repo} and {local} are filled in")
+    docs_url: Text
+    sources: tuple[Text, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _default_kv_listed(self) -> Runtime:
+        if self.default_kv_dtype not in self.kv_dtypes:
+            raise ValueError(f"default_kv_dtype {self.default_kv_dtype!r} not in kv_dtypes")
+        return self
