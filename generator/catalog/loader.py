@@ -6,16 +6,24 @@ Every problem is collected and raised once as a ``CatalogError`` whose lines rea
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from generator.catalog.schema import GPU, Interconnect, KVDtype, Model, Quantization, Runtime
+from generator.catalog.schema import (
+    GPU,
+    Catalog,
+    Interconnect,
+    KVDtype,
+    Model,
+    Quantization,
+    Runtime,
+    suggest,
+)
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -40,7 +48,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.location}: {self.message}" if self.location else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.location}: {self.message}"
+            if self.location
+            else f"{where}: {self.message}"
+        )
 
 
 class CatalogError(Exception):
@@ -49,29 +61,6 @@ class CatalogError(Exception):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """The validated catalog: entities in file order, and lookups by id."""
-
-    interconnects: dict[str, Interconnect]
-    gpus: dict[str, GPU]
-    models: dict[str, Model]
-    quantizations: dict[str, Quantization]
-    kv_dtypes: dict[str, KVDtype]
-    runtimes: dict[str, Runtime]
-    files: tuple[Path, ...] = field(default=())
-
-    def interconnect_of(self, gpu: GPU) -> Interconnect | None:
-        """The interconnect a card uses, or None for single-card products."""
-        return self.interconnects[gpu.interconnect] if gpu.interconnect else None
-
-
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for the closest id, or '' when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def load_catalog(folder: Path) -> Catalog:
@@ -89,7 +78,7 @@ def load_catalog(folder: Path) -> Catalog:
     if problems:
         raise CatalogError(problems)
     tables = {kind: {e.id: e for e, _, _ in entries} for kind, entries in parsed.items()}  # type: ignore[attr-defined]
-    return Catalog(**tables, files=tuple(files))  # type: ignore[arg-type]
+    return Catalog(**tables)  # type: ignore[arg-type]
 
 
 class _Lines:
@@ -148,7 +137,9 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, _Lines] | None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        problems.append(Problem(display, line, "", f"malformed YAML: {getattr(exc, 'problem', exc)}"))
+        problems.append(
+            Problem(display, line, "", f"malformed YAML: {getattr(exc, 'problem', exc)}")
+        )
         return None
     lines = dict(_node_lines(node)) if node is not None else {}
     return data, _Lines(display, lines)
@@ -162,7 +153,9 @@ def _load_kind(
         return
     data, lines = read
     if not isinstance(data, dict) or set(data) != {kind} or not isinstance(data[kind], list):
-        problems.append(lines.problem((), f"expected a mapping with one key '{kind}' holding a list"))
+        problems.append(
+            lines.problem((), f"expected a mapping with one key '{kind}' holding a list")
+        )
         return
     for index, raw in enumerate(data[kind]):
         try:
@@ -187,7 +180,9 @@ def _check_duplicates(kind: str, entries: list[tuple[BaseModel, str, _Lines]]) -
     for index, (entity, label, lines) in enumerate(entries):
         ident: str = entity.id  # type: ignore[attr-defined]
         if ident in seen:
-            yield lines.problem((kind, _index(label), "id"), f"duplicate id {ident!r} (first at {seen[ident]})")
+            yield lines.problem(
+                (kind, _index(label), "id"), f"duplicate id {ident!r} (first at {seen[ident]})"
+            )
         else:
             seen[ident] = label
         del index
@@ -200,7 +195,9 @@ def _index(label: str) -> int:
 def _check_references(parsed: dict[str, list[tuple[Any, str, _Lines]]]) -> Iterator[Problem]:
     ids = {kind: [e.id for e, _, _ in entries] for kind, entries in parsed.items()}
 
-    def ref(kind: str, label: str, lines: _Lines, key: tuple[str | int, ...], value: str, target: str) -> Iterator[Problem]:
+    def ref(
+        kind: str, label: str, lines: _Lines, key: tuple[str | int, ...], value: str, target: str
+    ) -> Iterator[Problem]:
         if value not in ids[target]:
             noun = target.rstrip("s").replace("_", " ")
             msg = f"unknown {noun} {value!r}{suggest(value, ids[target])}"
@@ -208,7 +205,9 @@ def _check_references(parsed: dict[str, list[tuple[Any, str, _Lines]]]) -> Itera
 
     for gpu, label, lines in parsed["gpus"]:
         if gpu.interconnect:
-            yield from ref("gpus", label, lines, ("interconnect",), gpu.interconnect, "interconnects")
+            yield from ref(
+                "gpus", label, lines, ("interconnect",), gpu.interconnect, "interconnects"
+            )
     for model, label, lines in parsed["models"]:
         for i, quant in enumerate(model.quantizations):
             yield from ref("models", label, lines, ("quantizations", i), quant, "quantizations")

@@ -7,6 +7,9 @@ loads is a catalog the fit engine can trust.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
@@ -21,6 +24,12 @@ Fraction = Annotated[float, Field(gt=0, le=1)]
 GPUClass = Literal["datacenter", "workstation", "consumer", "unified"]
 SplitMode = Literal["layer", "tensor"]
 Attention = Literal["gqa", "mla"]
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest id, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class Entity(BaseModel):
@@ -186,7 +195,9 @@ class Runtime(Entity):
 
     id: Slug
     name: Text
-    split: SplitMode = Field(description="layer: whole layers per card; tensor: every layer sharded")
+    split: SplitMode = Field(
+        description="layer: whole layers per card; tensor: every layer sharded"
+    )
     kv_dtypes: tuple[Slug, ...] = Field(min_length=1)
     default_kv_dtype: Slug
     per_gpu_overhead_mib: Annotated[float, Field(ge=0)] = Field(
@@ -211,3 +222,19 @@ class Runtime(Entity):
         if self.default_kv_dtype not in self.kv_dtypes:
             raise ValueError(f"default_kv_dtype {self.default_kv_dtype!r} not in kv_dtypes")
         return self
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The validated catalog: entities in file order, looked up by id. Built by the loader."""
+
+    interconnects: dict[str, Interconnect]
+    gpus: dict[str, GPU]
+    models: dict[str, Model]
+    quantizations: dict[str, Quantization]
+    kv_dtypes: dict[str, KVDtype]
+    runtimes: dict[str, Runtime]
+
+    def interconnect_of(self, gpu: GPU) -> Interconnect | None:
+        """The interconnect a card uses, or None for single-card products."""
+        return self.interconnects[gpu.interconnect] if gpu.interconnect else None

@@ -1,0 +1,214 @@
+"""Command line: ``fitatlas build | serve | check | fit | catalog``.
+
+Errors print as ``path:line: message`` without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from generator.catalog.loader import CatalogError, load_catalog
+from generator.catalog.schema import Catalog
+from generator.fit.engine import (
+    FitQueryError,
+    FitResult,
+    Options,
+    compute_fit,
+    compute_max_context,
+    compute_min_gpus,
+    kv_growth_per_token,
+    render_commands,
+    resolve_setup,
+)
+from generator.fit.memory import GIB
+
+log = logging.getLogger("fitatlas")
+
+#: Errors a user can fix; printed as one message each, never with a traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (CatalogError, FitQueryError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fitatlas`` console script and ``python -m generator``."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s")
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except USER_ERRORS + _site_errors() as exc:
+        if args.debug:
+            raise
+        print(str(exc), file=sys.stderr)
+        return 1
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="fitatlas", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--project", type=Path, default=Path("."), help="project folder")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    build = sub.add_parser("build", help="render the site into site/")
+    build.add_argument("--base-url", default="/", help="URL the site is served from")
+    build.add_argument("--out", type=Path, default=None, help="output folder (default site/)")
+    build.set_defaults(handler=_cmd_build)
+
+    serve = sub.add_parser("serve", help="preview with live reload on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_cmd_serve)
+
+    check = sub.add_parser("check", help="validate catalog and content")
+    check.set_defaults(handler=_cmd_check)
+
+    fit = sub.add_parser("fit", help="answer one model × quantization × GPU question")
+    fit.add_argument("--model", required=True)
+    fit.add_argument("--quant", required=True)
+    fit.add_argument("--gpu", required=True)
+    fit.add_argument("--count", type=int, help="cards (default: the fewest that fit)")
+    fit.add_argument("--context", type=int, help="tokens (default: 8192 or the model's maximum)")
+    fit.add_argument("--batch", type=int, default=1, help="concurrent sequences")
+    fit.add_argument("--kv-dtype", help="KV cache dtype id (default: the runtime's)")
+    fit.add_argument("--runtime", help="runtime id (default: the quantization's first)")
+    fit.add_argument("--json", action="store_true", help="print the JSON contract")
+    fit.set_defaults(handler=_cmd_fit)
+
+    catalog = sub.add_parser("catalog", help="list catalog ids")
+    catalog.add_argument("--json", action="store_true")
+    catalog.set_defaults(handler=_cmd_catalog)
+    return parser
+
+
+def _site_errors() -> tuple[type[Exception], ...]:
+    from generator.errors import SiteError
+
+    return (SiteError,)
+
+
+def _load(args: argparse.Namespace) -> Catalog:
+    return load_catalog(args.project / "catalog")
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from generator.build import build_site
+
+    report = build_site(args.project, out=args.out, base_url=args.base_url)
+    print(report.summary())
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from generator.server import serve
+
+    serve(args.project, port=args.port)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from generator.build import check_project
+
+    print(check_project(args.project))
+    return 0
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    catalog = _load(args)
+    options = Options(args.context, args.batch, args.kv_dtype, args.runtime)
+    setup = resolve_setup(catalog, args.model, args.quant, args.gpu, options)
+    min_gpus = compute_min_gpus(setup)
+    if args.count is not None and args.count < 1:
+        raise FitQueryError(f"--count must be at least 1, not {args.count}")
+    cards = args.count or min_gpus or setup.gpu.max_gpus
+    result = compute_fit(setup, cards)
+    payload = fit_payload(result, min_gpus, compute_max_context(setup, cards), catalog)
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        print(render_fit_text(payload))
+    return 0
+
+
+def fit_payload(
+    result: FitResult, min_gpus: int | None, max_context: int, catalog: Catalog
+) -> dict[str, Any]:
+    """The stable ``fitatlas fit --json`` object (DESIGN.md), plus a few extra keys."""
+    s = result.setup
+    commands = render_commands(result, catalog) if result.fits else {}
+    return {
+        "model": s.model.id,
+        "quant": s.quant.id,
+        "gpu": s.gpu.id,
+        "count": result.cards,
+        "context": s.context,
+        "batch": s.batch,
+        "kv_dtype": s.kv.id,
+        "runtime": s.runtime.id,
+        "weights_bytes": result.memory.weights,
+        "kv_cache_bytes": result.memory.kv_cache,
+        "overhead_bytes": result.memory.overhead,
+        "total_bytes": result.memory.total,
+        "raw_vram_bytes": result.capacity.raw,
+        "effective_vram_bytes": result.capacity.effective,
+        "scaling_factor": result.capacity.scaling_factor,
+        "fits": result.fits,
+        "verdict": result.verdict.value,
+        "headroom_bytes": result.headroom,
+        "min_gpus": min_gpus,
+        "max_gpus": s.gpu.max_gpus,
+        "max_context": max_context,
+        "kv_bytes_per_token": kv_growth_per_token(s),
+        "decode_tokens_per_s": result.decode_tokens_per_s,
+        "aggregate_tokens_per_s": result.aggregate_tokens_per_s,
+        "cost_per_hour_usd": result.cost_per_hour_usd,
+        "cost_per_million_tokens_usd": result.cost_per_million_tokens_usd,
+        "command": commands.get(s.runtime.id),
+        "commands": commands,
+    }
+
+
+def render_fit_text(p: dict[str, Any]) -> str:
+    """The human-readable breakdown of a fit payload (GiB = 2^30 bytes)."""
+
+    def gib(key: str) -> str:
+        return f"{p[key] / GIB:,.1f} GiB"
+
+    cost = p["cost_per_hour_usd"]
+    lines = [
+        f"{p['model']} · {p['quant']} on {p['count']}× {p['gpu']} ({p['runtime']}, "
+        f"{p['context']:,} tokens × {p['batch']}, KV {p['kv_dtype']})",
+        f"  weights        {gib('weights_bytes'):>14}",
+        f"  KV cache       {gib('kv_cache_bytes'):>14}",
+        f"  overhead       {gib('overhead_bytes'):>14}",
+        f"  total          {gib('total_bytes'):>14}",
+        f"  raw VRAM       {gib('raw_vram_bytes'):>14}",
+        f"  effective VRAM {gib('effective_vram_bytes'):>14}  (× {p['scaling_factor']:g})",
+        f"  verdict        {p['verdict']} (headroom {p['headroom_bytes'] / GIB:,.1f} GiB)",
+        f"  fewest cards   {p['min_gpus'] or 'none up to ' + str(p['max_gpus'])}",
+        f"  longest context {p['max_context']:,} tokens",
+        f"  decode         {p['decode_tokens_per_s']:,.1f} tokens/s per sequence",
+        f"  cost           {'$' + format(cost, ',.2f') + '/h' if cost is not None else 'no price'}",
+    ]
+    lines += [f"  {rt}: {cmd}" for rt, cmd in p["commands"].items()]
+    return "\n".join(lines)
+
+
+def _cmd_catalog(args: argparse.Namespace) -> int:
+    catalog = _load(args)
+    listing = {
+        kind: [{"id": e.id, "name": e.name} for e in getattr(catalog, kind).values()]
+        for kind in ("models", "gpus", "quantizations", "runtimes", "kv_dtypes")
+    }
+    if args.json:
+        print(json.dumps(listing, indent=2))
+    else:
+        for kind, entries in listing.items():
+            print(f"{kind}:")
+            print("\n".join(f"  {e['id']:<28} {e['name']}" for e in entries))
+    return 0

@@ -1,0 +1,164 @@
+"""Fit engine, launch commands: the exact command line per runtime for a configuration. Pure.
+
+Flags follow each project's documentation (sources in runtimes.yaml): vLLM
+``--tensor-parallel-size``/``--pipeline-parallel-size``, TGI ``--num-shard``, llama.cpp
+``-ngl``/``--tensor-split``, ExLlamaV2 ``-gs`` (GB per card).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from generator.catalog.schema import Architecture, Model, Quantization, Runtime
+from generator.fit.memory import GIB
+
+#: vLLM's --quantization value for checkpoints it must be told about; fp8 quantizes on load.
+VLLM_QUANT_FLAGS = {"fp8": "fp8", "awq-int4": "awq", "gptq-int4": "gptq"}
+TGI_QUANT_FLAGS = {"fp8": "fp8", "awq-int4": "awq", "gptq-int4": "gptq"}
+#: Formats that need a pre-quantized checkpoint rather than the original repo.
+PREQUANTIZED_SUFFIX = {"awq-int4": "AWQ", "gptq-int4": "GPTQ-Int4", "mxfp4": ""}
+KV_FLAGS = {
+    "vllm": {"fp8": "--kv-cache-dtype fp8"},
+    "tgi": {"fp8": "--kv-cache-dtype fp8_e4m3fn"},
+    "llama-cpp": {
+        "q8_0": "-fa on --cache-type-k q8_0 --cache-type-v q8_0",
+        "q4_0": "-fa on --cache-type-k q4_0 --cache-type-v q4_0",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How n cards are used: tensor-parallel width × pipeline stages."""
+
+    tensor: int
+    pipeline: int
+
+
+def plan_parallel_layout(arch: Architecture, cards: int) -> Layout:
+    """The widest tensor-parallel size that divides ``cards`` and the attention heads.
+
+    vLLM shards attention heads, so the tensor-parallel size must divide them; KV heads are
+    split when divisible and replicated when there are fewer of them than shards. What is left
+    of ``cards`` becomes pipeline stages (6 cards, 64 heads → TP 2 × PP 3).
+    """
+    for tensor in range(cards, 0, -1):
+        if cards % tensor or arch.attention_heads % tensor:
+            continue
+        if arch.kv_heads % tensor == 0 or tensor % arch.kv_heads == 0:
+            return Layout(tensor, cards // tensor)
+    return Layout(1, cards)
+
+
+def render_command(
+    model: Model,
+    quant: Quantization,
+    runtime: Runtime,
+    kv_dtype: str,
+    cards: int,
+    context: int,
+    batch: int,
+    per_card_gib: float,
+) -> str | None:
+    """The launch command, or None when this runtime cannot run the configuration."""
+    if runtime.id not in quant.runtimes or kv_dtype not in runtime.kv_dtypes:
+        return None
+    base = runtime.command.format(repo=_repo(model, quant), local=_local_name(model, quant))
+    flags = _FLAG_BUILDERS[runtime.launcher](
+        model, quant, kv_dtype, cards, context, batch, per_card_gib
+    )
+    return None if flags is None else " ".join([base, *flags])
+
+
+def _repo(model: Model, quant: Quantization) -> str:
+    if PREQUANTIZED_SUFFIX.get(quant.id):
+        return f"./{_basename(model)}-{PREQUANTIZED_SUFFIX[quant.id]}"
+    return model.hf_repo
+
+
+def _basename(model: Model) -> str:
+    return model.hf_repo.split("/", 1)[1]
+
+
+def _local_name(model: Model, quant: Quantization) -> str:
+    if quant.format == "gguf":
+        return f"{_basename(model)}-{quant.name}.gguf"
+    if quant.format == "exl2":
+        return f"./{_basename(model)}-{quant.id}"
+    return f"./{_basename(model)}"
+
+
+def _vllm_flags(
+    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int, _: float
+) -> list[str]:
+    layout = plan_parallel_layout(model.architecture, cards)
+    flags = [f"--tensor-parallel-size {layout.tensor}"]
+    if layout.pipeline > 1:
+        flags.append(f"--pipeline-parallel-size {layout.pipeline}")
+    flags.append(f"--max-model-len {context}")
+    if quant.id in VLLM_QUANT_FLAGS:
+        flags.append(f"--quantization {VLLM_QUANT_FLAGS[quant.id]}")
+    if batch > 1:
+        flags.append(f"--max-num-seqs {batch}")
+    return flags + _kv_flags("vllm", kv)
+
+
+def _tgi_flags(
+    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int, _: float
+) -> list[str] | None:
+    if model.architecture.attention_heads % cards:
+        return None  # TGI shards heads evenly and has no pipeline stages to absorb the rest
+    flags = [f"--num-shard {cards}", f"--max-input-tokens {context - 1}"]
+    flags.append(f"--max-total-tokens {context}")
+    if quant.id in TGI_QUANT_FLAGS:
+        flags.append(f"--quantize {TGI_QUANT_FLAGS[quant.id]}")
+    if batch > 1:
+        flags.append(f"--max-concurrent-requests {batch}")
+    return flags + _kv_flags("tgi", kv)
+
+
+def _llama_cpp_flags(
+    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int, _: float
+) -> list[str]:
+    # llama-server splits -c across --parallel slots, so the total is context × sequences.
+    flags = ["-ngl 999", f"-c {context * batch}"]
+    if batch > 1:
+        flags.append(f"--parallel {batch}")
+    if cards > 1:
+        flags.append("--tensor-split " + ",".join(["1"] * cards))
+    return flags + _kv_flags("llama-cpp", kv)
+
+
+def _exllamav2_flags(
+    model: Model,
+    quant: Quantization,
+    kv: str,
+    cards: int,
+    context: int,
+    batch: int,
+    per_card_gib: float,
+) -> list[str]:
+    flags = [f"-l {context}"]
+    if cards > 1:
+        share = f"{math.ceil(per_card_gib * 10) / 10:g}"
+        flags.insert(0, "-gs " + ",".join([share] * cards))
+    return flags
+
+
+def _kv_flags(launcher: str, kv: str) -> list[str]:
+    flag = KV_FLAGS.get(launcher, {}).get(kv)
+    return [flag] if flag else []
+
+
+def per_card_share_gib(weights: int, kv_cache: int, cards: int) -> float:
+    """Weights and cache each card should take when split evenly, GiB."""
+    return (weights + kv_cache) / cards / GIB
+
+
+_FLAG_BUILDERS = {
+    "vllm": _vllm_flags,
+    "tgi": _tgi_flags,
+    "llama-cpp": _llama_cpp_flags,
+    "exllamav2": _exllamav2_flags,
+}

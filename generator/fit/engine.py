@@ -1,0 +1,227 @@
+"""Fit engine, one configuration: resolve ids, then memory, capacity, verdict, speed, cost. Pure.
+
+``answer_fit`` is what ``fitatlas fit`` prints; the matrix and every page use the same functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+from generator.catalog.schema import (
+    GPU,
+    Catalog,
+    Interconnect,
+    KVDtype,
+    Model,
+    Quantization,
+    Runtime,
+    suggest,
+)
+from generator.fit.commands import per_card_share_gib, render_command
+from generator.fit.memory import (
+    MemoryBreakdown,
+    estimate_kv_cache_bytes,
+    estimate_overhead_bytes,
+    estimate_weight_bytes,
+    kv_bytes_per_token,
+)
+from generator.fit.speed import (
+    compute_cost_per_hour,
+    compute_cost_per_million_tokens,
+    effective_bandwidth_gbps,
+    estimate_decode_tokens_per_s,
+)
+from generator.fit.verdict import Capacity, Verdict, compute_capacity, decide_verdict
+
+T = TypeVar("T")
+
+#: Context the site's tables assume unless the reader picks another, in tokens.
+DEFAULT_CONTEXT = 8192
+
+
+class FitQueryError(ValueError):
+    """A query the engine cannot answer: unknown id, unsupported combination, bad number."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the reader chooses beyond model, quantization and GPU. None = the default."""
+
+    context: int | None = None
+    batch: int = 1
+    kv_dtype: str | None = None
+    runtime: str | None = None
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A fully resolved query: entities, not ids, with defaults applied."""
+
+    model: Model
+    quant: Quantization
+    gpu: GPU
+    link: Interconnect | None
+    runtime: Runtime
+    kv: KVDtype
+    context: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The engine's answer for a setup on ``cards`` cards. Bytes are integers."""
+
+    setup: Setup
+    cards: int
+    memory: MemoryBreakdown
+    capacity: Capacity
+    verdict: Verdict
+    decode_tokens_per_s: float
+    cost_per_hour_usd: float | None
+
+    @property
+    def fits(self) -> bool:
+        return self.verdict.fits
+
+    @property
+    def headroom(self) -> int:
+        return self.capacity.effective - self.memory.total
+
+    @property
+    def aggregate_tokens_per_s(self) -> float:
+        return self.decode_tokens_per_s * self.setup.batch
+
+    @property
+    def cost_per_million_tokens_usd(self) -> float | None:
+        return compute_cost_per_million_tokens(self.cost_per_hour_usd, self.aggregate_tokens_per_s)
+
+
+def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: Options) -> Setup:
+    """Look up every id and apply defaults; raise FitQueryError naming the first bad input."""
+    m = _lookup(catalog.models, model, "model")
+    q = _lookup(catalog.quantizations, quant, "quantization")
+    g = _lookup(catalog.gpus, gpu, "GPU")
+    if q.id not in m.quantizations:
+        raise FitQueryError(
+            f"{m.name} is not published as {q.id}; available: {', '.join(m.quantizations)}"
+        )
+    runtime = _lookup(catalog.runtimes, options.runtime or q.runtimes[0], "runtime")
+    if runtime.id not in q.runtimes:
+        raise FitQueryError(
+            f"{runtime.name} does not load {q.name}; it loads in: {', '.join(q.runtimes)}"
+        )
+    kv = _lookup(catalog.kv_dtypes, options.kv_dtype or runtime.default_kv_dtype, "KV cache dtype")
+    if kv.id not in runtime.kv_dtypes:
+        raise FitQueryError(
+            f"{runtime.name} has no {kv.id} KV cache; it offers: {', '.join(runtime.kv_dtypes)}"
+        )
+    context = options.context or min(DEFAULT_CONTEXT, m.max_context)
+    if not 1 <= context <= m.max_context:
+        raise FitQueryError(
+            f"context must be 1 … {m.max_context} tokens for {m.name}, not {context}"
+        )
+    if options.batch < 1:
+        raise FitQueryError(f"batch must be at least 1, not {options.batch}")
+    link = catalog.interconnect_of(g)
+    return Setup(m, q, g, link, runtime, kv, context, options.batch)
+
+
+def compute_memory(setup: Setup, cards: int, context: int | None = None) -> MemoryBreakdown:
+    """Weights + KV cache + runtime overhead for ``cards`` cards, in bytes."""
+    ctx = setup.context if context is None else context
+    return MemoryBreakdown(
+        weights=estimate_weight_bytes(setup.model.params_b, setup.quant.bits_per_weight),
+        kv_cache=estimate_kv_cache_bytes(
+            setup.model.architecture, ctx, setup.batch, setup.kv.bits_per_element
+        ),
+        overhead=estimate_overhead_bytes(setup.runtime, cards, ctx, setup.batch),
+    )
+
+
+def compute_fit(setup: Setup, cards: int) -> FitResult:
+    """Everything the site shows for one setup on ``cards`` identical cards."""
+    memory = compute_memory(setup, cards)
+    capacity = compute_capacity(setup.gpu, setup.link, cards)
+    verdict = decide_verdict(memory.total, capacity, setup.gpu.max_gpus)
+    return FitResult(
+        setup=setup,
+        cards=cards,
+        memory=memory,
+        capacity=capacity,
+        verdict=verdict,
+        decode_tokens_per_s=_decode_speed(setup, cards, capacity),
+        cost_per_hour_usd=compute_cost_per_hour(setup.gpu.price_per_hour_usd, cards),
+    )
+
+
+def compute_min_gpus(setup: Setup) -> int | None:
+    """The smallest card count (1 … the card's maximum) that fits, or None."""
+    for cards in range(1, setup.gpu.max_gpus + 1):
+        if _fits(setup, cards, setup.context):
+            return cards
+    return None
+
+
+def compute_max_context(setup: Setup, cards: int) -> int:
+    """The longest context (tokens, up to the model's maximum) that fits on ``cards``; 0 if none.
+
+    Memory never shrinks as context grows, so a binary search over tokens is exact.
+    """
+    if not _fits(setup, cards, 1):
+        return 0
+    low, high = 1, setup.model.max_context
+    while low < high:
+        mid = (low + high + 1) // 2
+        if _fits(setup, cards, mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def render_commands(result: FitResult, catalog: Catalog) -> dict[str, str]:
+    """Launch commands by runtime id, for every runtime that loads this quantization."""
+    s = result.setup
+    share = per_card_share_gib(result.memory.weights, result.memory.kv_cache, result.cards)
+    commands = {}
+    for runtime_id in s.quant.runtimes:
+        runtime = catalog.runtimes[runtime_id]
+        kv = s.kv.id if s.kv.id in runtime.kv_dtypes else runtime.default_kv_dtype
+        text = render_command(
+            s.model, s.quant, runtime, kv, result.cards, s.context, s.batch, share
+        )
+        if text is not None:
+            commands[runtime_id] = text
+    return commands
+
+
+def kv_growth_per_token(setup: Setup) -> int:
+    """KV bytes each token adds past any sliding window, for one sequence."""
+    return kv_bytes_per_token(setup.model.architecture, setup.kv.bits_per_element)
+
+
+def _fits(setup: Setup, cards: int, context: int) -> bool:
+    if cards > setup.gpu.max_gpus:
+        return False
+    required = compute_memory(setup, cards, context).total
+    return required <= compute_capacity(setup.gpu, setup.link, cards).effective
+
+
+def _decode_speed(setup: Setup, cards: int, capacity: Capacity) -> float:
+    arch = setup.model.architecture
+    active_b = setup.model.active_params_b or setup.model.params_b
+    active = estimate_weight_bytes(active_b, setup.quant.bits_per_weight)
+    kv_read = estimate_kv_cache_bytes(arch, setup.context, 1, setup.kv.bits_per_element)
+    bandwidth = effective_bandwidth_gbps(
+        setup.gpu.memory_bandwidth_gbps, cards, setup.runtime.split, capacity.scaling_factor
+    )
+    return estimate_decode_tokens_per_s(
+        active, kv_read, bandwidth, setup.runtime.decode_efficiency, setup.batch
+    )
+
+
+def _lookup(table: dict[str, T], ident: str, noun: str) -> T:
+    if ident in table:
+        return table[ident]
+    raise FitQueryError(f"unknown {noun} {ident!r}{suggest(ident, table)}")

@@ -1,0 +1,53 @@
+"""Fit engine, speed and cost: decode tokens/s from memory bandwidth, $/hour, $/million tokens.
+
+Pure. Decode is memory-bandwidth bound: each generated token reads the active weights once and
+the KV cache of its sequence once.
+"""
+
+from __future__ import annotations
+
+from generator.catalog.schema import SplitMode
+
+
+def effective_bandwidth_gbps(
+    per_card_gbps: float, cards: int, split: SplitMode, scaling_factor: float
+) -> float:
+    """Memory bandwidth one decode step can draw on, GB/s.
+
+    Tensor parallel: every card reads its shard at once, so n × bandwidth × scaling factor.
+    Layer split: cards take turns on one token, so a single stream sees one card's bandwidth.
+    """
+    if split == "tensor" and cards > 1:
+        return per_card_gbps * cards * scaling_factor
+    return per_card_gbps
+
+
+def estimate_decode_tokens_per_s(
+    active_weight_bytes: int,
+    kv_read_bytes_per_seq: int,
+    bandwidth_gbps: float,
+    efficiency: float,
+    batch: int = 1,
+) -> float:
+    """Tokens/s of each sequence: efficiency × bandwidth ÷ bytes read per decode step.
+
+    One step reads the active weights once (only the experts a token uses, for MoE) and the KV
+    cache of every sequence in the batch, and yields one token per sequence. ``efficiency`` is
+    the runtime's calibrated share of peak bandwidth (runtimes.yaml names its measurements).
+    """
+    step_bytes = active_weight_bytes + kv_read_bytes_per_seq * batch
+    return efficiency * bandwidth_gbps * 1e9 / step_bytes
+
+
+def compute_cost_per_hour(price_per_card_hour: float | None, cards: int) -> float | None:
+    """Dollars per hour for ``cards`` cards, or None when the card has no price."""
+    return None if price_per_card_hour is None else price_per_card_hour * cards
+
+
+def compute_cost_per_million_tokens(
+    cost_per_hour: float | None, tokens_per_s: float
+) -> float | None:
+    """Dollars per million generated tokens at a steady ``tokens_per_s``."""
+    if cost_per_hour is None or tokens_per_s <= 0:
+        return None
+    return cost_per_hour / (tokens_per_s * 3600) * 1e6
