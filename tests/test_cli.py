@@ -73,7 +73,7 @@ def test_unknown_model_id_suggests_the_closest_match(capsys: pytest.CaptureFixtu
                  "--gpu", "h100-sxm"])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1
-    assert "unknown model 'llama-3.1-70'" in err and "did you mean 'llama-3.1-70b'?" in err
+    assert "unknown model 'llama-3.1-70'" in err and "did you mean 'llama-3.1-70b'" in err
     assert "Traceback" not in err
 
 

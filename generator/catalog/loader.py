@@ -67,14 +67,14 @@ def load_catalog(folder: Path) -> Catalog:
     """Read and validate every catalog file under ``folder``; raise CatalogError on any problem."""
     problems: list[Problem] = []
     parsed: dict[str, list[tuple[BaseModel, str, _Lines]]] = {}
-    files = []
+    # Ids of entries that failed validation still resolve, so one mistake gives one message.
+    invalid_ids: dict[str, set[str]] = {kind: set() for kind in KINDS}
     for kind, schema in KINDS.items():
         path = folder / f"{kind}.yaml"
-        files.append(path)
-        parsed[kind] = list(_load_kind(path, kind, schema, problems))
+        parsed[kind] = list(_load_kind(path, kind, schema, problems, invalid_ids[kind]))
     for kind, entries in parsed.items():
         problems.extend(_check_duplicates(kind, entries))
-    problems.extend(_check_references(parsed))
+    problems.extend(_check_references(parsed, invalid_ids))
     if problems:
         raise CatalogError(problems)
     tables = {kind: {e.id: e for e, _, _ in entries} for kind, entries in parsed.items()}  # type: ignore[attr-defined]
@@ -146,7 +146,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, _Lines] | None
 
 
 def _load_kind(
-    path: Path, kind: str, schema: type[E], problems: list[Problem]
+    path: Path, kind: str, schema: type[E], problems: list[Problem], invalid_ids: set[str]
 ) -> Iterator[tuple[E, str, _Lines]]:
     read = _read_yaml(path, problems)
     if read is None:
@@ -161,6 +161,8 @@ def _load_kind(
         try:
             yield schema.model_validate(raw), f"{kind}[{index}]", lines
         except ValidationError as exc:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                invalid_ids.add(raw["id"])
             for err in exc.errors():
                 where = (kind, index, *err["loc"])
                 problems.append(lines.problem(where, _message(err)))
@@ -177,7 +179,7 @@ def _message(err: Any) -> str:
 
 def _check_duplicates(kind: str, entries: list[tuple[BaseModel, str, _Lines]]) -> Iterator[Problem]:
     seen: dict[str, str] = {}
-    for index, (entity, label, lines) in enumerate(entries):
+    for entity, label, lines in entries:
         ident: str = entity.id  # type: ignore[attr-defined]
         if ident in seen:
             yield lines.problem(
@@ -185,20 +187,22 @@ def _check_duplicates(kind: str, entries: list[tuple[BaseModel, str, _Lines]]) -
             )
         else:
             seen[ident] = label
-        del index
 
 
 def _index(label: str) -> int:
     return int(label.rsplit("[", 1)[1].rstrip("]"))
 
 
-def _check_references(parsed: dict[str, list[tuple[Any, str, _Lines]]]) -> Iterator[Problem]:
+def _check_references(
+    parsed: dict[str, list[tuple[Any, str, _Lines]]], invalid_ids: dict[str, set[str]]
+) -> Iterator[Problem]:
     ids = {kind: [e.id for e, _, _ in entries] for kind, entries in parsed.items()}
+    known = {kind: set(ids[kind]) | invalid_ids[kind] for kind in ids}
 
     def ref(
         kind: str, label: str, lines: _Lines, key: tuple[str | int, ...], value: str, target: str
     ) -> Iterator[Problem]:
-        if value not in ids[target]:
+        if value not in known[target]:
             noun = target.rstrip("s").replace("_", " ")
             msg = f"unknown {noun} {value!r}{suggest(value, ids[target])}"
             yield lines.problem((kind, _index(label), *key), msg)

@@ -27,9 +27,17 @@ Attention = Literal["gqa", "mla"]
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for the closest id, or '' when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """' (did you mean 'x'?)' naming up to three close ids, or '' when nothing is close.
+
+    Ids that contain the word come first ('h100' → 'h100-sxm', 'h100-pcie'), then spelling
+    neighbours.
+    """
+    pool = list(choices)
+    close = [c for c in pool if word and word in c]
+    close += [c for c in difflib.get_close_matches(word, pool, n=3, cutoff=0.6) if c not in close]
+    if not close:
+        return ""
+    return f" (did you mean {' or '.join(repr(c) for c in close[:3])}?)"
 
 
 class Entity(BaseModel):

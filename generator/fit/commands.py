@@ -83,7 +83,7 @@ def _basename(model: Model) -> str:
 
 def _local_name(model: Model, quant: Quantization) -> str:
     if quant.format == "gguf":
-        return f"{_basename(model)}-{quant.name}.gguf"
+        return f"{_basename(model)}-{quant.id.upper()}.gguf"
     if quant.format == "exl2":
         return f"./{_basename(model)}-{quant.id}"
     return f"./{_basename(model)}"
