@@ -218,6 +218,9 @@ class Runtime(Entity):
         description="Compute buffer growth per context token, bytes"
     )
     decode_efficiency: Fraction = Field(description="Share of memory bandwidth reached in decode")
+    decode_step_overhead_ms: Annotated[float, Field(ge=0)] = Field(
+        description="Fixed time per decode step (launches, sampling, sync), milliseconds"
+    )
     launcher: Literal["vllm", "tgi", "llama-cpp", "exllamav2"] = Field(
         description="Which flag style the engine writes after the command"
     )

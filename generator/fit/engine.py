@@ -216,8 +216,14 @@ def _decode_speed(setup: Setup, cards: int, capacity: Capacity) -> float:
     bandwidth = effective_bandwidth_gbps(
         setup.gpu.memory_bandwidth_gbps, cards, setup.runtime.split, capacity.scaling_factor
     )
+    runtime = setup.runtime
     return estimate_decode_tokens_per_s(
-        active, kv_read, bandwidth, setup.runtime.decode_efficiency, setup.batch
+        active,
+        kv_read,
+        bandwidth,
+        runtime.decode_efficiency,
+        runtime.decode_step_overhead_ms,
+        setup.batch,
     )
 
 

@@ -27,16 +27,19 @@ def estimate_decode_tokens_per_s(
     kv_read_bytes_per_seq: int,
     bandwidth_gbps: float,
     efficiency: float,
+    step_overhead_ms: float,
     batch: int = 1,
 ) -> float:
-    """Tokens/s of each sequence: efficiency × bandwidth ÷ bytes read per decode step.
+    """Tokens/s of each sequence: 1 ÷ (bytes read per step ÷ (efficiency × bandwidth) + fixed).
 
     One step reads the active weights once (only the experts a token uses, for MoE) and the KV
-    cache of every sequence in the batch, and yields one token per sequence. ``efficiency`` is
-    the runtime's calibrated share of peak bandwidth (runtimes.yaml names its measurements).
+    cache of every sequence in the batch, and yields one token per sequence. ``efficiency`` and
+    the fixed ``step_overhead_ms`` are the runtime's calibration (runtimes.yaml names the
+    measurements); the fixed part is why small or sparse models fall short of bandwidth ÷ size.
     """
     step_bytes = active_weight_bytes + kv_read_bytes_per_seq * batch
-    return efficiency * bandwidth_gbps * 1e9 / step_bytes
+    seconds = step_bytes / (efficiency * bandwidth_gbps * 1e9) + step_overhead_ms / 1000
+    return 1 / seconds
 
 
 def compute_cost_per_hour(price_per_card_hour: float | None, cards: int) -> float | None:
