@@ -1,0 +1,139 @@
+"""The build orchestrator: one call per stage, timed, nothing else.
+
+load catalog → compute matrix → load settings and content → theme → plan → render → write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment
+
+from generator.catalog.loader import load_catalog
+from generator.content import load_pages
+from generator.fit.matrix import FitMatrix, compute_matrix
+from generator.render import make_content_renderer, render_spec
+from generator.settings import load_settings
+from generator.shortcodes import ShortcodeContext
+from generator.site_plan import PageSpec, plan_site
+from generator.templating import make_theme_env, make_url_for
+from generator.writer import Staging
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build did: pages, bytes, seconds per stage."""
+
+    pages: int = 0
+    files: int = 0
+    bytes_written: int = 0
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.stages.values())
+
+    def summary(self) -> str:
+        return (
+            f"Built {self.pages} pages ({self.files} files, {self.bytes_written / 1e6:.1f} MB) "
+            f"in {self.seconds:.2f} s"
+        )
+
+
+class _Timer:
+    def __init__(self, report: BuildReport) -> None:
+        self.report = report
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.report.stages[stage] = now - self.last
+        self.last = now
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything gathered before the first page renders."""
+
+    matrix: FitMatrix
+    theme: Environment
+    specs: list[PageSpec]
+    assets: dict[str, str]
+    pages: int
+
+
+def prepare_site(project: Path, base_url: str | None, timer: _Timer | None = None) -> Prepared:
+    """Load, validate and compute everything, and declare every output; write nothing."""
+    lap = timer.lap if timer else (lambda stage: None)
+    catalog = load_catalog(project / "catalog")
+    lap("catalog")
+    matrix = compute_matrix(catalog)
+    lap("matrix")
+    settings = load_settings(project / "site.yaml", catalog)
+    pages = load_pages(project / "content", project)
+    lap("content")
+    url = base_url if base_url not in (None, "/") else settings.base_url
+    assets = hash_assets(project / "templates" / "static")
+    theme = make_theme_env(project / "templates", url, assets)
+    theme.globals["site"] = settings
+    url_for = make_url_for(url)
+    renderer = make_content_renderer(lambda: ShortcodeContext(matrix, theme, url_for))
+    specs = plan_site(matrix, pages, settings, renderer)
+    lap("plan")
+    return Prepared(matrix, theme, specs, assets, len(pages))
+
+
+def build_site(
+    project: Path, out: Path | None = None, base_url: str | None = None, minify: bool = True
+) -> BuildReport:
+    """Build the whole site into ``out`` (default ``project/site``); all or nothing."""
+    report = BuildReport()
+    timer = _Timer(report)
+    prepared = prepare_site(project, base_url, timer)
+    staging = Staging(out or project / "site")
+    try:
+        for spec in prepared.specs:
+            staging.write(spec.file, render_spec(spec, prepared.theme, minify))
+        for name, hashed in prepared.assets.items():
+            staging.write(
+                f"assets/{hashed}", (project / "templates" / "static" / name).read_bytes()
+            )
+        timer.lap("render")
+        staging.swap_into_place()
+    except BaseException:
+        staging.discard()
+        raise
+    timer.lap("write")
+    report.pages = sum(1 for s in prepared.specs if s.file.endswith(".html"))
+    report.files = len(staging.written)
+    report.bytes_written = staging.bytes_written
+    log.debug("stages: %s", {k: round(v, 3) for k, v in report.stages.items()})
+    return report
+
+
+def hash_assets(static: Path) -> dict[str, str]:
+    """Static file name → content-hashed name ('site.css' → 'site.3f2a9c1b.css')."""
+    assets = {}
+    for path in sorted(p for p in static.glob("*") if p.is_file()):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        assets[path.name] = f"{path.stem}.{digest}{path.suffix}"
+    return assets
+
+
+def check_project(project: Path) -> str:
+    """Validate catalog, settings and content (shortcodes included) without writing anything."""
+    prepared = prepare_site(project, None)
+    for spec in prepared.specs:
+        if spec.kind in ("guide", "page"):
+            spec.make_context()
+    c = prepared.matrix.catalog
+    return (
+        f"catalog: {len(c.models)} models, {len(c.gpus)} GPUs, {len(c.quantizations)} "
+        f"quantizations, {len(c.runtimes)} runtimes; content: {prepared.pages} pages; no problems"
+    )

@@ -1,0 +1,243 @@
+"""Template contexts: one frozen dataclass per page kind, built from the matrix. No I/O.
+
+Templates receive exactly these fields (and render with StrictUndefined), so a renamed field
+fails the build instead of printing nothing. Numbers stay raw; templates format them with the
+theme filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.catalog.schema import GPU, Model, Quantization
+from generator.fit.engine import FitResult, Options, compute_fit, render_commands, resolve_setup
+from generator.fit.matrix import Cell, FitMatrix, Recommendation
+from generator.fit.verdict import Capacity, compute_capacity
+
+#: Contexts the model pages tabulate besides the default, in tokens (capped at the model's).
+LONGER_CONTEXTS = (32768, 131072)
+
+
+@dataclass(frozen=True)
+class Crumb:
+    """One step of the breadcrumb trail."""
+
+    title: str
+    path: str
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What every page has: title, description, canonical path, breadcrumbs."""
+
+    title: str  # <title> and <h1>
+    description: str  # meta description and OpenGraph
+    path: str  # site path, '/models/llama-3.1-8b/'
+    crumbs: tuple[Crumb, ...]  # from the home page down to this page
+
+
+@dataclass(frozen=True)
+class QuantRow:
+    """A quantization of one model, with memory at several contexts on one card."""
+
+    quant: Quantization
+    weights: int  # bytes
+    kv_cache: int  # bytes at the default context
+    totals: tuple[tuple[int, int], ...]  # (context tokens, total bytes on one card)
+    runtimes: tuple[str, ...]  # runtime names that load it
+
+
+@dataclass(frozen=True)
+class CompatRow:
+    """One GPU on a model page: the cell for each of the model's quantizations."""
+
+    gpu: GPU
+    cells: tuple[Cell, ...]  # in the model's quantization order
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A recommended configuration with its commands per runtime."""
+
+    recommendation: Recommendation
+    commands: dict[str, str]  # runtime name → command line
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    """One bar of the memory chart: a quantization's total at the default context."""
+
+    label: str
+    total: int  # bytes
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    """/models/<id>/: facts, quantization options, compatibility, recommendation, commands."""
+
+    meta: PageMeta
+    model: Model
+    context: int  # default context of the tables, tokens
+    quant_rows: tuple[QuantRow, ...]
+    compat: tuple[CompatRow, ...]  # every GPU in catalog order
+    launches: tuple[Launch, ...]  # one per quantization that fits anywhere
+    chart: tuple[ChartBar, ...]
+    chart_lines: tuple[tuple[str, int], ...]  # (card label, capacity bytes) reference lines
+    pair_paths: dict[str, str]  # gpu id → pair page path
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """What n cards of one GPU hold: each model at its best quantization."""
+
+    cards: int
+    capacity: Capacity
+    fits: tuple[FitResult, ...]  # best quantization per model that fits, largest model first
+
+
+@dataclass(frozen=True)
+class GPUPage:
+    """/gpus/<id>/: the card's facts and what runs on 1 … max cards."""
+
+    meta: PageMeta
+    gpu: GPU
+    link_name: str | None  # interconnect name
+    link_bandwidth: float | None  # GB/s
+    scaling_factor: float
+    counts: tuple[CountRow, ...]
+
+
+@dataclass(frozen=True)
+class GPUListRow:
+    """A row of the GPU catalog."""
+
+    gpu: GPU
+    link_name: str | None
+    link_bandwidth: float | None
+    scaling_factor: float
+    max_capacity: Capacity  # at the card's maximum count
+
+
+@dataclass(frozen=True)
+class GPUsIndexPage:
+    """/gpus/: the seed's multi-GPU table and every other card."""
+
+    meta: PageMeta
+    multi: tuple[GPUListRow, ...]
+    single: tuple[GPUListRow, ...]
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """One quantization on a model × GPU page."""
+
+    cell: Cell
+    commands: dict[str, str]  # runtime name → command line, when it fits
+
+
+@dataclass(frozen=True)
+class PairPage:
+    """/models/<model>/on/<gpu>/: can this GPU run this model, per quantization."""
+
+    meta: PageMeta
+    model: Model
+    gpu: GPU
+    rows: tuple[PairRow, ...]
+    best: Cell | None  # highest-quality quantization on the fewest cards of this GPU
+
+
+@dataclass(frozen=True)
+class ModelListRow:
+    """A row of the models index."""
+
+    model: Model
+    q4_weights: int | None  # bytes at q4_k_m, when published
+    single_cards: int  # how many GPUs hold it on one card at some quantization
+
+
+@dataclass(frozen=True)
+class ModelsIndexPage:
+    """/models/: every model."""
+
+    meta: PageMeta
+    rows: tuple[ModelListRow, ...]
+
+
+@dataclass(frozen=True)
+class ContentPage:
+    """A Markdown page rendered to HTML: a guide or a standalone page (methodology)."""
+
+    meta: PageMeta
+    html: str  # rendered body, shortcodes included
+    toc: tuple[tuple[int, str, str], ...]  # (level, anchor id, title)
+    published: str  # ISO date
+    updated: str | None  # ISO date
+
+
+@dataclass(frozen=True)
+class GuideLink:
+    """A guide in lists and the feed."""
+
+    title: str
+    path: str
+    summary: str
+    published: str
+    updated: str
+
+
+@dataclass(frozen=True)
+class GuidesIndexPage:
+    """/guides/: every guide, newest first."""
+
+    meta: PageMeta
+    guides: tuple[GuideLink, ...]
+
+
+@dataclass(frozen=True)
+class HomeCell:
+    """Fewest cards of one GPU for one model at the home table's quantization."""
+
+    cell: Cell | None
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """/: what the site answers, a headline table, where to go next."""
+
+    meta: PageMeta
+    quant: Quantization  # the headline table's quantization
+    gpus: tuple[GPU, ...]
+    rows: tuple[tuple[Model, tuple[HomeCell, ...]], ...]
+    guides: tuple[GuideLink, ...]
+    counts: dict[str, int]  # models, gpus, quantizations, pages
+
+
+def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[QuantRow, ...]:
+    """Memory per quantization on one card at the default and longer contexts."""
+    catalog = matrix.catalog
+    probe = next(iter(catalog.gpus))
+    contexts = [context] + [c for c in LONGER_CONTEXTS if context < c <= model.max_context]
+    rows = []
+    for quant_id in model.quantizations:
+        cell = matrix.cell(model.id, quant_id, probe)
+        totals = []
+        for ctx in contexts:
+            setup = resolve_setup(catalog, model.id, quant_id, probe, Options(context=ctx))
+            totals.append((ctx, compute_fit(setup, 1).memory.total))
+        names = tuple(catalog.runtimes[r].name for r in cell.setup.quant.runtimes)
+        first = compute_fit(cell.setup, 1).memory
+        rows.append(QuantRow(cell.setup.quant, first.weights, first.kv_cache, tuple(totals), names))
+    return tuple(rows)
+
+
+def make_commands(matrix: FitMatrix, cell: Cell) -> dict[str, str]:
+    """Commands by runtime name for a cell that fits; empty when it does not."""
+    if not cell.fits:
+        return {}
+    runtimes = matrix.catalog.runtimes
+    return {runtimes[k].name: v for k, v in render_commands(cell.result, matrix.catalog).items()}
+
+
+def make_capacity(matrix: FitMatrix, gpu: GPU, cards: int) -> Capacity:
+    """Capacity of ``cards`` × ``gpu``."""
+    return compute_capacity(gpu, matrix.catalog.interconnect_of(gpu), cards)

@@ -1,0 +1,324 @@
+"""Site plan: every output the build writes, declared before anything renders. Pure.
+
+URL rules live only here. Each ``PageSpec`` names its path, its template (None for JSON and
+plain-text outputs) and a function that builds its context when the page renders, so contexts
+are made one page at a time instead of all at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from generator.content import Page
+from generator.contexts import (
+    ChartBar,
+    CompatRow,
+    ContentPage,
+    CountRow,
+    Crumb,
+    GPUListRow,
+    GPUPage,
+    GPUsIndexPage,
+    GuideLink,
+    GuidesIndexPage,
+    HomeCell,
+    HomePage,
+    Launch,
+    ModelListRow,
+    ModelPage,
+    ModelsIndexPage,
+    PageMeta,
+    PairPage,
+    PairRow,
+    make_capacity,
+    make_commands,
+    make_quant_rows,
+)
+from generator.errors import SiteError
+from generator.fit.matrix import FitMatrix
+from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
+from generator.settings import SiteSettings
+
+HOME = Crumb("Home", "/")
+MODELS = Crumb("Models", "/models/")
+GPUS = Crumb("GPUs", "/gpus/")
+GUIDES = Crumb("Guides", "/guides/")
+#: Card capacities drawn as reference lines on every model chart (GiB).
+CHART_LINES = (("24 GiB card", 24), ("48 GiB card", 48), ("80 GiB card", 80), ("141 GiB card", 141),
+               ("192 GiB card", 192))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One output file: site path, template (None: context is written as-is) and context maker."""
+
+    path: str
+    template: str | None
+    make_context: Callable[[], Any]
+    kind: str  # 'model', 'gpu', 'pair', 'guide', 'page', 'index', 'api', 'meta'
+
+    @property
+    def file(self) -> str:
+        """Relative output file: '/gpus/' → 'gpus/index.html'."""
+        return (
+            self.path.lstrip("/") + "index.html"
+            if self.path.endswith("/")
+            else self.path.lstrip("/")
+        )
+
+
+def model_path(model: str) -> str:
+    return f"/models/{model}/"
+
+
+def gpu_path(gpu: str) -> str:
+    return f"/gpus/{gpu}/"
+
+
+def pair_path(model: str, gpu: str) -> str:
+    return f"/models/{model}/on/{gpu}/"
+
+
+def guide_path(page: Page) -> str:
+    return f"/{page.section}/{page.slug}/" if page.section else f"/{page.slug}/"
+
+
+def plan_site(
+    matrix: FitMatrix,
+    pages: list[Page],
+    settings: SiteSettings,
+    render_content: Callable[[Page, PageMeta], ContentPage],
+) -> list[PageSpec]:
+    """Every output of the site, in a stable order; raises SiteError on a duplicate path."""
+    catalog = matrix.catalog
+    guides = [p for p in pages if p.section == "guides"]
+    links = _guide_links(guides)
+    specs = [
+        PageSpec("/", "home.html", partial(_home, matrix, settings, links), "index"),
+        PageSpec("/models/", "models_index.html", partial(_models_index, matrix), "index"),
+        PageSpec("/gpus/", "gpus_index.html", partial(_gpus_index, matrix), "index"),
+        PageSpec("/guides/", "guides_index.html", partial(_guides_index, links), "index"),
+    ]
+    for model in catalog.models:
+        specs.append(
+            PageSpec(model_path(model), "model.html", partial(_model, matrix, model), "model")
+        )
+        for gpu in catalog.gpus:
+            make = partial(_pair, matrix, model, gpu)
+            specs.append(PageSpec(pair_path(model, gpu), "pair.html", make, "pair"))
+    for gpu in catalog.gpus:
+        specs.append(PageSpec(gpu_path(gpu), "gpu.html", partial(_gpu, matrix, gpu), "gpu"))
+    for page in pages:
+        meta = _content_meta(page)
+        kind = "guide" if page.section == "guides" else "page"
+        specs.append(PageSpec(meta.path, "content.html", partial(render_content, page, meta), kind))
+    specs += [
+        PageSpec("/404.html", "404.html", partial(_not_found), "meta"),
+        PageSpec("/feed.xml", "feed.xml", partial(lambda: {"guides": links}), "meta"),
+        PageSpec("/robots.txt", "robots.txt", partial(lambda: {}), "meta"),
+        PageSpec("/api/catalog.json", None, partial(_api_catalog, matrix), "api"),
+    ]
+    specs += [
+        PageSpec(f"/api/models/{m}.json", None, partial(_api_model, matrix, m), "api")
+        for m in catalog.models
+    ]
+    html_paths = tuple(s.path for s in specs if s.file.endswith(".html") and s.kind != "meta")
+    specs.append(
+        PageSpec("/sitemap.xml", "sitemap.xml", partial(lambda: {"paths": html_paths}), "meta")
+    )
+    _refuse_duplicates(specs)
+    return specs
+
+
+def _refuse_duplicates(specs: list[PageSpec]) -> None:
+    seen: dict[str, PageSpec] = {}
+    for spec in specs:
+        if spec.file in seen:
+            first = seen[spec.file]
+            raise SiteError(
+                f"two outputs write {spec.file}: a {first.kind} page and a {spec.kind} page"
+            )
+        seen[spec.file] = spec
+
+
+def _content_meta(page: Page) -> PageMeta:
+    crumbs = (HOME, GUIDES) if page.section == "guides" else (HOME,)
+    path = guide_path(page)
+    return PageMeta(
+        page.meta.title, page.meta.description, path, (*crumbs, Crumb(page.meta.title, path))
+    )
+
+
+def _guide_links(guides: list[Page]) -> tuple[GuideLink, ...]:
+    links = [
+        GuideLink(
+            g.meta.title, guide_path(g), g.meta.summary or g.meta.description,
+            g.meta.published.isoformat(), (g.meta.updated or g.meta.published).isoformat(),
+        )
+        for g in guides
+    ]  # fmt: skip
+    return tuple(sorted(links, key=lambda g: (g.published, g.path), reverse=True))
+
+
+def _home(matrix: FitMatrix, settings: SiteSettings, links: tuple[GuideLink, ...]) -> HomePage:
+    catalog = matrix.catalog
+    quant = catalog.quantizations[settings.home_quant]
+    gpus = tuple(catalog.gpus[g] for g in settings.featured_gpus)
+    rows = []
+    for model_id in settings.featured_models:
+        model = catalog.models[model_id]
+        cells = tuple(
+            HomeCell(
+                matrix.cell(model_id, quant.id, g.id) if quant.id in model.quantizations else None
+            )
+            for g in gpus
+        )
+        rows.append((model, cells))
+    counts = {"models": len(catalog.models), "gpus": len(catalog.gpus),
+              "quantizations": len(catalog.quantizations)}  # fmt: skip
+    meta = PageMeta(
+        settings.title,
+        "Will this LLM run on this GPU? Memory, card counts, speed and cost for every open model "
+        "on every common GPU, computed by one published engine.",
+        "/",
+        (HOME,),
+    )
+    return HomePage(meta, quant, gpus, tuple(rows), links[:5], counts)
+
+
+def _models_index(matrix: FitMatrix) -> ModelsIndexPage:
+    rows = []
+    for model in matrix.catalog.models.values():
+        q4 = None
+        if "q4_k_m" in model.quantizations:
+            q4 = matrix.cell(
+                model.id, "q4_k_m", next(iter(matrix.catalog.gpus))
+            ).result.memory.weights
+        singles = sum(
+            1 for g in matrix.catalog.gpus
+            if any(matrix.fits_at(model.id, q, g, 1) for q in model.quantizations)
+        )  # fmt: skip
+        rows.append(ModelListRow(model, q4, singles))
+    meta = PageMeta(
+        "Models", "Every open model in the catalog with its size, context and license, and how "
+        "many GPUs hold it on a single card.", "/models/", (HOME, MODELS),
+    )  # fmt: skip
+    return ModelsIndexPage(meta, tuple(rows))
+
+
+def _model(matrix: FitMatrix, model_id: str) -> ModelPage:
+    catalog = matrix.catalog
+    model = catalog.models[model_id]
+    context = matrix.cell(model_id, model.quantizations[0], next(iter(catalog.gpus))).setup.context
+    compat = tuple(
+        CompatRow(gpu, tuple(matrix.cell(model_id, q, gpu.id) for q in model.quantizations))
+        for gpu in catalog.gpus.values()
+    )
+    launches = []
+    for quant in model.quantizations:
+        rec = matrix.recommend(model_id, quant)
+        if rec is not None:
+            launches.append(Launch(rec, make_commands(matrix, rec.cell)))
+    quant_rows = make_quant_rows(matrix, model, context)
+    chart = tuple(ChartBar(r.quant.name, r.totals[0][1]) for r in quant_rows)
+    lines = tuple((label, gib << 30) for label, gib in CHART_LINES)
+    meta = PageMeta(
+        f"{model.name}: GPU requirements and compatibility",
+        f"How much memory {model.name} needs at each quantization, which GPUs run it, on how many "
+        "cards, how fast and at what cost.",
+        model_path(model_id),
+        (HOME, MODELS, Crumb(model.name, model_path(model_id))),
+    )
+    pairs = {g: pair_path(model_id, g) for g in catalog.gpus}
+    return ModelPage(meta, model, context, quant_rows, compat, tuple(launches), chart, lines, pairs)
+
+
+def _pair(matrix: FitMatrix, model_id: str, gpu_id: str) -> PairPage:
+    catalog = matrix.catalog
+    model = catalog.models[model_id]
+    gpu = catalog.gpus[gpu_id]
+    rows = []
+    for quant in model.quantizations:
+        cell = matrix.cell(model_id, quant, gpu_id)
+        rows.append(PairRow(cell, make_commands(matrix, cell)))
+    fitting = [r.cell for r in rows if r.cell.fits]
+    best = min(fitting, key=lambda c: (c.min_gpus, c.setup.quant.quality_rank), default=None)
+    meta = PageMeta(
+        f"Can {gpu.name} run {model.name}?",
+        f"{model.name} on {gpu.name}: the verdict for each quantization, cards needed, longest "
+        "context, speed, cost and the command to launch it.",
+        pair_path(model_id, gpu_id),
+        (HOME, MODELS, Crumb(model.name, model_path(model_id)),
+         Crumb(f"On {gpu.name}", pair_path(model_id, gpu_id))),
+    )  # fmt: skip
+    return PairPage(meta, model, gpu, tuple(rows), best)
+
+
+def _gpu_row(matrix: FitMatrix, gpu_id: str) -> GPUListRow:
+    gpu = matrix.catalog.gpus[gpu_id]
+    link = matrix.catalog.interconnect_of(gpu)
+    return GPUListRow(
+        gpu, link.name if link else None, link_bandwidth_of(gpu, link),
+        scaling_factor_of(gpu, link), make_capacity(matrix, gpu, gpu.max_gpus),
+    )  # fmt: skip
+
+
+def _gpus_index(matrix: FitMatrix) -> GPUsIndexPage:
+    rows = [_gpu_row(matrix, g) for g in matrix.catalog.gpus]
+    meta = PageMeta(
+        "GPUs", "Every GPU in the catalog: memory, bandwidth, interconnect, how many cards pool "
+        "together and how much of their memory counts.", "/gpus/", (HOME, GPUS),
+    )  # fmt: skip
+    multi = tuple(r for r in rows if r.gpu.max_gpus > 1)
+    single = tuple(r for r in rows if r.gpu.max_gpus == 1)
+    return GPUsIndexPage(meta, multi, single)
+
+
+def _gpu(matrix: FitMatrix, gpu_id: str) -> GPUPage:
+    row = _gpu_row(matrix, gpu_id)
+    gpu = row.gpu
+    counts = []
+    for cards in range(1, gpu.max_gpus + 1):
+        fits = []
+        for model in matrix.catalog.models:
+            best = matrix.best_quant(model, gpu_id, cards)
+            if best is not None:
+                fits.append(matrix.result_at(model, best.setup.quant.id, gpu_id, cards))
+        fits.sort(key=lambda r: (-r.setup.model.params_b, r.setup.model.id))
+        counts.append(CountRow(cards, make_capacity(matrix, gpu, cards), tuple(fits)))
+    meta = PageMeta(
+        f"{gpu.name}: which LLMs it runs",
+        f"What fits on 1 to {gpu.max_gpus} × {gpu.name}: effective memory and every model at its "
+        "best quantization, with speed.",
+        gpu_path(gpu_id),
+        (HOME, GPUS, Crumb(gpu.name, gpu_path(gpu_id))),
+    )
+    return GPUPage(meta, gpu, row.link_name, row.link_bandwidth, row.scaling_factor, tuple(counts))
+
+
+def _guides_index(links: tuple[GuideLink, ...]) -> GuidesIndexPage:
+    meta = PageMeta(
+        "Guides", "Articles on running LLMs: multi-GPU setups, memory, speed and cost, with "
+        "tables computed by the fit engine.", "/guides/", (HOME, GUIDES),
+    )  # fmt: skip
+    return GuidesIndexPage(meta, links)
+
+
+def _not_found() -> dict[str, Any]:
+    meta = PageMeta("Page not found", "This page does not exist on fitatlas.", "/404.html", (HOME,))
+    return {"page": meta}
+
+
+def _api_catalog(matrix: FitMatrix) -> dict[str, Any]:
+    from generator.api import make_catalog_json
+
+    return make_catalog_json(matrix)
+
+
+def _api_model(matrix: FitMatrix, model_id: str) -> dict[str, Any]:
+    from generator.api import make_model_json
+
+    return make_model_json(matrix, model_id)

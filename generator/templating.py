@@ -1,0 +1,119 @@
+"""Theme environment: the one place Jinja is configured and numbers become text. No I/O.
+
+Display convention for the whole site: memory in GiB (2^30 bytes) with one decimal, labelled
+"GiB"; bandwidth in decimal GB/s; speed in tokens/s; prices in US dollars.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from generator.fit.memory import GIB
+
+VERDICT_WORDS = {
+    "fits": "Fits",
+    "tight": "Fits, tight",
+    "does-not-fit": "Does not fit",
+    "over-card-limit": "Over card limit",
+}
+VERDICT_SYMBOLS = {"fits": "✓", "tight": "!", "does-not-fit": "✗", "over-card-limit": "✗"}
+
+
+def gib(value: float | None, digits: int = 1) -> str:
+    """Bytes as GiB with one decimal: 158054120243 → '147.2 GiB'."""
+    if value is None:
+        return "—"
+    return f"{value / GIB:,.{digits}f} GiB"
+
+
+def gib_number(value: float) -> str:
+    """Bytes as a bare GiB number for data attributes: '147.2'."""
+    return f"{value / GIB:.1f}"
+
+
+def money(value: float | None, suffix: str = "/h") -> str:
+    """Dollars with cents: 6.5 → '$6.50/h'; None → '—'."""
+    return "—" if value is None else f"${value:,.2f}{suffix}"
+
+
+def tokens_per_s(value: float | None) -> str:
+    """Tokens/s with one decimal below 100, none above."""
+    if value is None:
+        return "—"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def tokens(value: int) -> str:
+    """Token counts the way model cards write them: 8192 → '8K', 131072 → '128K'."""
+    if value >= 1024 * 1024 and value % (1024 * 1024) == 0:
+        return f"{value // (1024 * 1024)}M"
+    if value >= 1024 and value % 1024 == 0:
+        return f"{value // 1024}K"
+    return f"{value:,}"
+
+
+def pct(value: float, digits: int = 0) -> str:
+    """A share as a percentage: 0.444 → '44%'."""
+    return f"{value * 100:.{digits}f}%"
+
+
+def factor(value: float) -> str:
+    """A scaling factor as the seed writes it: 0.92 → '0.92×'."""
+    return f"{value:.2f}×"
+
+
+def verdict_badge(verdict: str) -> Markup:
+    """The verdict in words, with a symbol and a class for colour (never colour alone)."""
+    word = VERDICT_WORDS[verdict]
+    symbol = VERDICT_SYMBOLS[verdict]
+    return Markup(
+        f'<span class="verdict verdict-{verdict}"><span aria-hidden="true">{symbol}</span> '
+        f"{word}</span>"
+    )
+
+
+FILTERS = {
+    "gib": gib,
+    "gib_number": gib_number,
+    "money": money,
+    "tokens_per_s": tokens_per_s,
+    "tokens": tokens,
+    "pct": pct,
+    "factor": factor,
+    "verdict_badge": verdict_badge,
+}
+
+
+def make_url_for(base_url: str) -> Any:
+    """A function mapping a site path ('/gpus/') to a link under the base URL's path."""
+    prefix = urlsplit(base_url).path.rstrip("/")
+
+    def url_for(path: str) -> str:
+        if not path.startswith("/"):
+            raise ValueError(f"site paths start with '/': {path!r}")
+        return prefix + path
+
+    return url_for
+
+
+def make_theme_env(templates: Path, base_url: str, assets: dict[str, str]) -> Environment:
+    """The Jinja environment for page templates: autoescaped, strict about missing names."""
+    env = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    url_for = make_url_for(base_url)
+    env.globals["url"] = url_for
+    env.globals["asset"] = lambda name: url_for("/assets/" + assets[name])
+    env.globals["absolute_url"] = lambda path: base_url.rstrip("/") + path
+    return env
