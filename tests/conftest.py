@@ -42,3 +42,26 @@ def make_project(tmp_path: Path) -> MakeProject:
         return project
 
     return make
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ and docs/shortcodes.md from the current code",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real project built once per test session (minified, as published)."""
+    from generator.build import build_site
+
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site(ROOT, out=out)
+    return out
