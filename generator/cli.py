@@ -38,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fitatlas`` console script and ``python -m generator``."""
     parser = make_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("generator").setLevel(logging.DEBUG if args.debug else logging.INFO)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

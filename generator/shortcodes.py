@@ -556,9 +556,10 @@ def overhead_formula(ctx: ShortcodeContext, model: str, quant: str, gpu: str, ca
     ``{{ overhead_formula("llama-3.3-70b", "fp8", "h100-sxm", 2) }}``."""
     r = _result(ctx, model, quant, gpu, cards)
     rt, s = r.setup.runtime, r.setup
+    cards_word = "card" if r.cards == 1 else "cards"
     return (
-        f"{rt.name}: {rt.per_gpu_overhead_mib:g} MiB × {r.cards} cards + "
-        f"{rt.compute_buffer_mib:g} MiB + {rt.compute_buffer_bytes_per_token:g} bytes × "
+        f"{rt.name}: {rt.per_gpu_overhead_mib:,g} MiB × {r.cards} {cards_word} + "
+        f"{rt.compute_buffer_mib:,g} MiB + {rt.compute_buffer_bytes_per_token:,g} bytes × "
         f"{s.context * s.batch:,} tokens = {gib(r.memory.overhead, 2)}"
     )
 
@@ -573,8 +574,7 @@ def capacity_formula(ctx: ShortcodeContext, gpu: str, cards: int) -> str:
     if capacity.cards == 1:
         return f"1 card = {per_card}"
     return (
-        f"{capacity.cards} × {per_card} × {factor(capacity.scaling_factor)} = "
-        f"{gib(capacity.effective)}"
+        f"{capacity.cards} × {per_card} × {capacity.scaling_factor:.2f} = {gib(capacity.effective)}"
     )
 
 
@@ -695,3 +695,28 @@ def max_cards(ctx: ShortcodeContext, gpu: str, expect: int | None = None) -> str
     limit = ctx.matrix.catalog.gpus[ctx.gpu(gpu)].max_gpus
     _expect(expect, limit, f"the card limit of {gpu}")
     return str(limit)
+
+
+#: A site path: folders ending in "/", or a file such as "/api/catalog.json"; an optional anchor.
+SITE_PATH = re.compile(r"/([a-z0-9._-]+/)*([a-z0-9_-]+\.[a-z]+)?(#[a-z0-9_-]+)?")
+
+
+@shortcode
+def link(ctx: ShortcodeContext, path: str, text: str) -> Markup:
+    """A link to another page of the site by its site path, so it keeps working when the site
+    is served from a sub-path (a plain Markdown link to "/methodology/" would not). Example:
+    ``{{ link("/methodology/", "the methodology") }}``."""
+    if not isinstance(path, str) or not SITE_PATH.fullmatch(path):
+        raise ShortcodeError(f"a site path reads like '/guides/how-much-vram/', not {path!r}")
+    if not isinstance(text, str) or not text.strip():
+        raise ShortcodeError("link text must be a non-empty string")
+    return Markup(f'<a href="{escape(ctx.url(path))}">{escape(text)}</a>')
+
+
+@shortcode
+def default_runtime(ctx: ShortcodeContext, quant: str) -> str:
+    """The runtime the site assumes for ``quant`` (the first the catalog lists for it), by name.
+    Example: ``{{ default_runtime("q4_k_m") }}``."""
+    table = ctx.matrix.catalog.quantizations
+    q = ctx._check(quant, table, "quantization", ctx.deps.quants)
+    return ctx.matrix.catalog.runtimes[table[q].runtimes[0]].name

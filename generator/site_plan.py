@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from generator.calculator import make_calculator_data
 from generator.content import Page
 from generator.contexts import (
     ChartBar,
@@ -120,6 +121,7 @@ def plan_site(
         PageSpec("/feed.xml", "feed.xml", partial(lambda: {"guides": links}), "meta"),
         PageSpec("/robots.txt", "robots.txt", partial(lambda: {}), "meta"),
         PageSpec("/api/catalog.json", None, partial(_api_catalog, matrix), "api"),
+        PageSpec("/api/calculator.json", None, partial(make_calculator_data, catalog), "api"),
     ]
     specs += [
         PageSpec(f"/api/models/{m}.json", None, partial(_api_model, matrix, m), "api")

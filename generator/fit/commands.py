@@ -64,11 +64,16 @@ def render_command(
     """The launch command, or None when this runtime cannot run the configuration."""
     if runtime.id not in quant.runtimes or kv_dtype not in runtime.kv_dtypes:
         return None
-    base = runtime.command.format(repo=_repo(model, quant), local=_local_name(model, quant))
+    base = render_base_command(model, quant, runtime)
     flags = _FLAG_BUILDERS[runtime.launcher](
         model, quant, kv_dtype, cards, context, batch, per_card_gib
     )
     return None if flags is None else " ".join([base, *flags])
+
+
+def render_base_command(model: Model, quant: Quantization, runtime: Runtime) -> str:
+    """The runtime's command with the model filled in, before any flag."""
+    return runtime.command.format(repo=_repo(model, quant), local=_local_name(model, quant))
 
 
 def _repo(model: Model, quant: Quantization) -> str:

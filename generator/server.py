@@ -1,0 +1,184 @@
+"""The dev server: build once, serve ``site/`` on 127.0.0.1 with live reload, rebuild on change.
+
+It sits on top of the build (``build_site``) and the ``livereload`` package and reaches into no
+stage. Its builds are unminified because livereload injects its script before a literal
+``</head>``, which minified HTML leaves out. A failed rebuild prints its located error and
+changes nothing on disk (the writer only swaps a complete build into place), so the browser keeps
+showing the last good site until the sources are fixed. A failed *first* build stops the server.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from jinja2 import TemplateError, TemplateSyntaxError
+from livereload import Server  # type: ignore[import-untyped]
+
+from generator.build import BuildReport, build_site
+from generator.catalog.loader import CatalogError
+from generator.errors import SiteError
+
+log = logging.getLogger(__name__)
+
+#: What a site is built from, relative to the project; a change under any of them rebuilds.
+SOURCES = ("catalog", "content", "templates", "site.yaml")
+
+#: Problems a site author can fix, reported as located messages without a traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (SiteError, CatalogError, TemplateError)
+
+#: (path, mtime in ns, size) of every source file; equal fingerprints mean equal inputs.
+Fingerprint = frozenset[tuple[str, int, int]]
+
+
+def serve(project: Path, port: int = 8000, host: str = "127.0.0.1") -> None:
+    """Build ``project`` once, then serve ``project/site`` with live reload until interrupted."""
+    netloc = _loopback_netloc(host)
+    # Created before the first build: livereload reports files changed after this moment, so an
+    # edit made while the first build runs still triggers a rebuild.
+    server = Server()
+    builder = Rebuilder(project, base_url=f"http://{netloc}:{port}/")
+    try:
+        report = builder.build()
+    except TemplateError as exc:
+        raise SiteError(describe_error(exc)) from None
+    log.info("Built %d pages in %.1f s", report.pages, report.seconds)
+    for name in SOURCES:
+        server.watch(str(project / name), builder.rebuild_if_changed, ignore=is_scratch_file)
+    log.info("Serving http://%s:%d/ — watching %s; Ctrl-C stops", netloc, port, ", ".join(SOURCES))
+    _quiet_duplicate_logs()
+    with _terminate_as_interrupt():
+        _run(server, project / "site", host, port)
+
+
+def _run(server: Server, root: Path, host: str, port: int) -> None:
+    """Serve ``root`` until interrupted; a busy port is a user error."""
+    try:
+        # live_css off: stylesheets have content-hashed names, so reload the whole page.
+        server.serve(root=str(root), host=host, port=port, open_url_delay=None, live_css=False)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise SiteError(f"port {port} is already in use; pick another with --port") from None
+
+
+@dataclass
+class Rebuilder:
+    """Rebuilds the site when its sources differ from those of the last attempt."""
+
+    project: Path
+    base_url: str
+    attempted: Fingerprint = frozenset()
+
+    def build(self) -> BuildReport:
+        """One unminified build into ``project/site``; raises whatever the build raises."""
+        self.attempted = load_fingerprint(self.project)
+        return build_site(self.project, base_url=self.base_url, minify=False)
+
+    def rebuild_if_changed(self) -> None:
+        """Rebuild and log one line; on failure log the error and keep the last good site."""
+        # livereload calls this once per watched folder that changed; one rebuild covers them all.
+        if load_fingerprint(self.project) == self.attempted:
+            return
+        try:
+            report = self.build()
+        except USER_ERRORS as exc:
+            log.error("Rebuild failed; still serving the last good build.\n%s", describe_error(exc))
+        except Exception:
+            # A bug, not an authoring mistake: show the traceback, but keep the server up.
+            log.exception("Rebuild crashed; still serving the last good build.")
+        else:
+            log.info("Rebuilt %d pages in %.1f s", report.pages, report.seconds)
+
+
+def load_fingerprint(project: Path) -> Fingerprint:
+    """The fingerprint of every source file under ``project`` (reads file metadata only)."""
+    return frozenset(
+        (str(path), stat.st_mtime_ns, stat.st_size)
+        for path in iter_source_files(project)
+        for stat in [path.stat()]
+    )
+
+
+def iter_source_files(project: Path) -> Iterator[Path]:
+    """Every file a build reads, editor scratch files left out."""
+    for name in SOURCES:
+        source = project / name
+        found = sorted(source.rglob("*")) if source.is_dir() else [source]
+        yield from (p for p in found if p.is_file() and not is_scratch_file(str(p)))
+
+
+def is_scratch_file(path: str) -> bool:
+    """Editor swap, backup and lock files, and hidden files: never a reason to rebuild."""
+    name = Path(path).name
+    return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
+
+
+def describe_error(exc: Exception) -> str:
+    """The ``path:line: message`` text of a user error (template errors located by hand)."""
+    if isinstance(exc, TemplateSyntaxError):
+        return f"{_display(exc.filename or exc.name or '?')}:{exc.lineno}: {exc.message}"
+    if isinstance(exc, TemplateError):
+        where = _template_frame(exc.__traceback__)
+        return f"{where}: {type(exc).__name__}: {exc}" if where else f"{type(exc).__name__}: {exc}"
+    return str(exc)
+
+
+def _template_frame(tb: TracebackType | None) -> str | None:
+    """'templates/x.html:12' for the innermost template line of a Jinja traceback."""
+    # Jinja rewrites tracebacks so that template code appears under the template's file name.
+    where = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt")):
+            where = f"{_display(filename)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def _display(path: str) -> str:
+    """``path`` relative to the working folder when it lies inside it, as the loaders print."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
+
+
+def _loopback_netloc(host: str) -> str:
+    """``host`` as it goes into a URL, if it is a loopback address; refuse anything else."""
+    if host == "localhost":
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise SiteError(f"the dev server listens on loopback addresses only, not {host!r}")
+    return f"[{host}]" if address.version == 6 else host
+
+
+def _quiet_duplicate_logs() -> None:
+    """livereload gives its loggers their own handler; stop them printing twice via the root."""
+    for name in ("livereload", "tornado"):
+        logging.getLogger(name).propagate = False
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so a build in progress removes its staging folder."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
