@@ -78,3 +78,26 @@ def test_max_context_fits_and_one_token_more_does_not(setup: Setup) -> None:
     if longest < setup.model.max_context:
         beyond = Setup(**{**setup.__dict__, "context": longest + 1})
         assert not compute_fit(beyond, cards).fits
+
+
+def binary_search_max_context(setup: Setup, cards: int) -> int:
+    def fits(context: int) -> bool:
+        return compute_fit(Setup(**{**setup.__dict__, "context": context}), cards).fits
+
+    if not fits(1):
+        return 0
+    low, high = 1, setup.model.max_context
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid - 1)
+    return low
+
+
+def test_max_context_equals_a_plain_binary_search_for_every_model() -> None:
+    for model, quant in PAIRS:
+        for gpu in ("rtx-3060-12gb", "rtx-4090", "h100-sxm", "apple-m2-ultra-192gb"):
+            setup = resolve_setup(CATALOG, model, quant, gpu, Options(batch=2))
+            for cards in (1, setup.gpu.max_gpus):
+                assert compute_max_context(setup, cards) == binary_search_max_context(
+                    setup, cards
+                ), (model, quant, gpu, cards)

@@ -166,17 +166,38 @@ def compute_min_gpus(setup: Setup) -> int | None:
 def compute_max_context(setup: Setup, cards: int) -> int:
     """The longest context (tokens, up to the model's maximum) that fits on ``cards``; 0 if none.
 
-    Memory never shrinks as context grows, so a binary search over tokens is exact.
+    Memory never shrinks as context grows and is linear between the sliding-window kink points,
+    so an interpolation search (with bisection when interpolation stalls) finds the exact
+    boundary in a handful of evaluations. Invariant: ``low`` fits, ``high`` does not.
     """
-    if not _fits(setup, cards, 1):
+    if cards > setup.gpu.max_gpus:
         return 0
+    capacity = compute_capacity(setup.gpu, setup.link, cards).effective
+
+    def need(context: int) -> int:
+        return compute_memory(setup, cards, context).total
+
     low, high = 1, setup.model.max_context
-    while low < high:
-        mid = (low + high + 1) // 2
-        if _fits(setup, cards, mid):
-            low = mid
+    need_low, need_high = need(low), need(high)
+    if need_low > capacity:
+        return 0
+    if need_high <= capacity:
+        return high
+    bisect = False
+    while high - low > 1:
+        width = high - low
+        slope = (need_high - need_low) / width
+        if bisect or slope <= 0:
+            guess = (low + high) // 2
         else:
-            high = mid - 1
+            guess = min(max(low + int((capacity - need_low) / slope), low + 1), high - 1)
+        need_guess = need(guess)
+        if need_guess <= capacity:
+            low, need_low = guess, need_guess
+        else:
+            high, need_high = guess, need_guess
+        # Interpolation can crawl on a bent curve: bisect next whenever it gained too little.
+        bisect = not bisect and (high - low) * 2 > width
     return low
 
 
