@@ -580,15 +580,16 @@ def capacity_formula(ctx: ShortcodeContext, gpu: str, cards: int) -> str:
 
 @shortcode
 def speed_formula(ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int) -> str:
-    """Decode speed worked out: efficiency × bandwidth ÷ bytes read per token (active weights
-    plus the KV cache at the default context). Tensor-parallel runtimes pool n × bandwidth ×
-    scaling factor; layer-split runtimes see one card's bandwidth. Example:
+    """Decode speed worked out: one step reads the active weights and the KV cache at the
+    default context at efficiency × bandwidth, plus the runtime's fixed time per step;
+    tokens/s = 1 ÷ that time. Tensor-parallel runtimes pool n × bandwidth × scaling factor;
+    layer-split runtimes see one card's bandwidth. Example:
     ``{{ speed_formula("llama-3.3-70b", "awq-int4", "h100-sxm", 2) }}``."""
     from generator.fit.memory import estimate_kv_cache_bytes, estimate_weight_bytes
     from generator.fit.speed import effective_bandwidth_gbps
 
     r = _result(ctx, model, quant, gpu, cards)
-    s = r.setup
+    s, rt = r.setup, r.setup.runtime
     active = estimate_weight_bytes(s.model.active_params_b or s.model.params_b,
                                    s.quant.bits_per_weight)  # fmt: skip
     kv = estimate_kv_cache_bytes(s.model.architecture, s.context, 1, s.kv.bits_per_element)
@@ -596,9 +597,9 @@ def speed_formula(ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards
         s.gpu.memory_bandwidth_gbps, r.cards, s.runtime.split, r.capacity.scaling_factor
     )
     return (
-        f"{s.runtime.decode_efficiency:g} × {bandwidth:,.0f} GB/s ÷ "
-        f"({active / 1e9:,.2f} GB of active weights + {kv / 1e9:,.2f} GB of KV cache) = "
-        f"{tokens_per_s(r.decode_tokens_per_s)} tokens/s"
+        f"1 ÷ (({active / 1e9:,.2f} GB of active weights + {kv / 1e9:,.2f} GB of KV cache) ÷ "
+        f"({rt.decode_efficiency:g} × {bandwidth:,.0f} GB/s) + {rt.decode_step_overhead_ms:g} ms)"
+        f" = {tokens_per_s(r.decode_tokens_per_s)} tokens/s"
     )
 
 
@@ -626,6 +627,8 @@ def parallel_layout(
     layout = plan_parallel_layout(m.architecture, cards)
     claim = None if expect is None else list(expect)
     _expect(claim, [layout.tensor, layout.pipeline], f"the layout of {model} on {cards} cards")
+    if layout.pipeline == 1:
+        return f"tensor-parallel size {layout.tensor}, without pipeline stages"
     return f"tensor-parallel size {layout.tensor} × {layout.pipeline} pipeline stages"
 
 
