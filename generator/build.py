@@ -9,12 +9,14 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from jinja2 import Environment
 
 from generator.catalog.loader import load_catalog
-from generator.content import load_pages
+from generator.content import ContentError, load_pages
+from generator.errors import SiteError
 from generator.fit.matrix import FitMatrix, compute_matrix
 from generator.render import make_content_renderer, render_spec
 from generator.settings import load_settings
@@ -84,9 +86,31 @@ def prepare_site(project: Path, base_url: str | None, timer: _Timer | None = Non
     theme.globals["site"] = settings
     url_for = make_url_for(url)
     renderer = make_content_renderer(lambda: ShortcodeContext(matrix, theme, url_for))
-    specs = plan_site(matrix, pages, settings, renderer)
+    specs = render_content_first(plan_site(matrix, pages, settings, renderer))
     lap("plan")
     return Prepared(matrix, theme, specs, assets, len(pages))
+
+
+def render_content_first(specs: list[PageSpec]) -> list[PageSpec]:
+    """Render every Markdown page now, so all their problems are reported together."""
+    problems: list[str] = []
+    done = []
+    for spec in specs:
+        if spec.kind in ("guide", "page"):
+            try:
+                context = spec.make_context()
+            except SiteError as exc:
+                problems.append(str(exc))
+                continue
+            spec = PageSpec(spec.path, spec.template, partial(_constant, context), spec.kind)
+        done.append(spec)
+    if problems:
+        raise ContentError(problems)
+    return done
+
+
+def _constant(value: object) -> object:
+    return value
 
 
 def build_site(
@@ -129,9 +153,6 @@ def hash_assets(static: Path) -> dict[str, str]:
 def check_project(project: Path) -> str:
     """Validate catalog, settings and content (shortcodes included) without writing anything."""
     prepared = prepare_site(project, None)
-    for spec in prepared.specs:
-        if spec.kind in ("guide", "page"):
-            spec.make_context()
     c = prepared.matrix.catalog
     return (
         f"catalog: {len(c.models)} models, {len(c.gpus)} GPUs, {len(c.quantizations)} "

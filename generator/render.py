@@ -20,6 +20,7 @@ from generator.contexts import ContentPage, PageMeta
 from generator.shortcodes import ShortcodeContext, make_sandbox, render_shortcodes
 from generator.site_plan import PageSpec
 
+BLOCK_TAGS = ("<div", "<table", "<figure", "<pre", "<section", "<ol", "<ul", "<dl", "<p>", "<p ")
 MARKDOWN_EXTENSIONS = [
     "tables",
     "toc",
@@ -55,7 +56,9 @@ def make_content_renderer(
         md.reset()
         html = md.convert(text)
         for key, piece in pieces.items():
-            html = html.replace(f"<p>{key}</p>", piece).replace(key, piece)
+            if piece.startswith(BLOCK_TAGS):  # a table on its own line is not a paragraph
+                html = html.replace(f"<p>{key}</p>", piece)
+            html = html.replace(key, piece)
         toc = tuple(_flatten_toc(getattr(md, "toc_tokens", [])))
         updated = page.meta.updated.isoformat() if page.meta.updated else None
         return ContentPage(meta, html, toc, page.meta.published.isoformat(), updated)
@@ -80,5 +83,11 @@ def render_spec(spec: PageSpec, env: Environment, minify: bool) -> bytes:
     values = context if isinstance(context, dict) else {"page": context}
     text = env.get_template(spec.template).render(**values, spec_path=spec.path)
     if minify and spec.file.endswith(".html"):
-        text = minify_html.minify(text, minify_css=True, minify_js=True, keep_closing_tags=True)
+        text = minify_html.minify(
+            text,
+            minify_css=True,
+            minify_js=True,
+            keep_closing_tags=True,
+            keep_html_and_head_opening_tags=True,
+        )
     return text.encode("utf-8")

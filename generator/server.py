@@ -100,11 +100,14 @@ class Rebuilder:
 
 def load_fingerprint(project: Path) -> Fingerprint:
     """The fingerprint of every source file under ``project`` (reads file metadata only)."""
-    return frozenset(
-        (str(path), stat.st_mtime_ns, stat.st_size)
-        for path in iter_source_files(project)
-        for stat in [path.stat()]
-    )
+    entries = set()
+    for path in iter_source_files(project):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # removed since it was listed (editors save by rename)
+        entries.add((str(path), stat.st_mtime_ns, stat.st_size))
+    return frozenset(entries)
 
 
 def iter_source_files(project: Path) -> Iterator[Path]:

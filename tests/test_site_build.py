@@ -142,3 +142,27 @@ def test_the_summary_counts_pages(fixture_project: Path) -> None:
     report = build_site(fixture_project)
     assert report.pages == len(list((fixture_project / "site").rglob("*.html")))
     assert report.summary().startswith(f"Built {report.pages} pages")
+
+
+def test_a_shortcode_may_span_lines(fixture_project: Path) -> None:
+    write_guide(fixture_project, 'Pooled: {{ effective_vram("h100-sxm",\n   2, expect=147.2) }}.')
+    build_site(fixture_project, minify=False)
+    html = (fixture_project / "site/guides/fixture-guide/index.html").read_text(encoding="utf-8")
+    assert "Pooled: 147.2 GiB." in html
+
+
+def test_an_unclosed_shortcode_is_an_error_not_raw_text(fixture_project: Path) -> None:
+    write_guide(fixture_project, 'Pooled: {{ effective_vram("h100-sxm", 2) and more text.')
+    assert "fixture-guide.md:10: '{{' is never closed by '}}'" in build_error(fixture_project)
+
+
+def test_every_shortcode_problem_of_every_page_is_reported_at_once(fixture_project: Path) -> None:
+    write_guide(fixture_project, '{{ gpu_link("h1") }}\n\n{{ min_cards("llama-3.1-8b", "q9") }}')
+    method = fixture_project / "content/methodology.md"
+    method.write_text(method.read_text(encoding="utf-8") + "\n{{ nope() }}\n", encoding="utf-8")
+    lines = build_error(fixture_project).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        "content/guides/fixture-guide.md:10",
+        "content/guides/fixture-guide.md:12",
+        "content/methodology.md:11",
+    ]

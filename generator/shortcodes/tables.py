@@ -1,0 +1,150 @@
+"""Block shortcodes: computed tables, worked examples, commands and links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from generator.catalog.schema import suggest
+from generator.shortcodes.base import (
+    ShortcodeContext,
+    ShortcodeError,
+    _any_gpu,
+    _capacity,
+    _held,
+    _list,
+    _result,
+    shortcode,
+)
+
+
+@shortcode
+def config_table(
+    ctx: ShortcodeContext, configs: list[str], models: list[str], quant: str | None = None
+) -> Markup:
+    """Table of configurations ("2x h100-sxm") with raw VRAM, scaling factor, effective VRAM and
+    which of ``models`` each one holds, at ``quant`` or, when omitted, at each model's best
+    quantization that fits. Example: ``{{ config_table(["2x h100-sxm", "8x mi300x"],
+    ["llama-3.1-405b", "deepseek-r1"], "q4_k_m") }}``."""
+    model_ids = [ctx.model(m) for m in _list(models, "models")]
+    rows = []
+    for gpu, cards in (ctx.config(c) for c in _list(configs, "configs")):
+        capacity = _capacity(ctx, gpu, cards)
+        held: list[tuple[str, Any]] = []
+        missed: list[tuple[str, Any]] = []
+        for m in model_ids:
+            cell = _held(ctx, m, quant, gpu, cards)
+            (held if cell is not None else missed).append((m, cell))
+        rows.append({"gpu": ctx.matrix.catalog.gpus[gpu], "cards": cards, "capacity": capacity,
+                     "held": held, "missed": missed})  # fmt: skip
+    return ctx.render("config_table", rows=rows, quant=quant, catalog=ctx.matrix.catalog)
+
+
+@shortcode
+def cost_table(
+    ctx: ShortcodeContext, configs: list[str], models: list[str], quant: str = "q4_k_m"
+) -> Markup:
+    """Table of configurations with raw and effective VRAM, price per hour, the price relative to
+    the first row, and which of ``models`` each holds at ``quant``. Example:
+    ``{{ cost_table(["1x h200-sxm", "2x h100-sxm"], ["llama-3.3-70b"], "q8_0") }}``."""
+    model_ids = [ctx.model(m) for m in _list(models, "models")]
+    rows = []
+    for gpu, cards in (ctx.config(c) for c in _list(configs, "configs")):
+        price = ctx.matrix.catalog.gpus[gpu].price_per_hour_usd
+        held = [(m, c) for m in model_ids if (c := _held(ctx, m, quant, gpu, cards)) is not None]
+        rows.append({"gpu": ctx.matrix.catalog.gpus[gpu], "cards": cards, "held": held,
+                     "capacity": _capacity(ctx, gpu, cards),
+                     "price": None if price is None else price * cards})  # fmt: skip
+    first = rows[0]["price"] if rows else None
+    return ctx.render("cost_table", rows=rows, first=first, quant=quant)
+
+
+@shortcode
+def gpu_table(ctx: ShortcodeContext, multi_gpu_only: bool = True) -> Markup:
+    """The GPU catalog as a table: maximum cards, interconnect and its bandwidth, VRAM per card
+    and scaling factor; ``multi_gpu_only`` keeps the cards that pool memory over two or more.
+    Example: ``{{ gpu_table() }}``."""
+    gpus = [g for g in ctx.matrix.catalog.gpus.values() if g.max_gpus > 1 or not multi_gpu_only]
+    for g in gpus:
+        ctx.deps.gpus.add(g.id)
+    rows = [(g, _capacity(ctx, g.id, 2 if g.max_gpus > 1 else 1)) for g in gpus]
+    return ctx.render("gpu_table", rows=rows, catalog=ctx.matrix.catalog)
+
+
+@shortcode
+def worked_example(ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int) -> Markup:
+    """A worked fit check with every number substituted: effective VRAM, weights, KV cache,
+    overhead, total, verdict and the fewest cards that fit. Example:
+    ``{{ worked_example("deepseek-r1", "q4_k_m", "a100-80gb-sxm", 4) }}``."""
+    r = _result(ctx, model, quant, gpu, cards)
+    cell = ctx.matrix.cell(r.setup.model.id, r.setup.quant.id, r.setup.gpu.id)
+    return ctx.render("worked_example", r=r, cell=cell)
+
+
+@shortcode
+def quant_table(ctx: ShortcodeContext, model: str) -> Markup:
+    """Table of ``model``'s quantizations: bits per weight, weights, KV cache at the default
+    context, the default runtime's overhead on one card, and the total. Example:
+    ``{{ quant_table("llama-3.3-70b") }}``."""
+    m = ctx.model(model)
+    gpu = _any_gpu(ctx)
+    rows = [ctx.matrix.result_at(m, ctx.quant(m, q), gpu, 1)
+            for q in ctx.matrix.catalog.models[m].quantizations]  # fmt: skip
+    return ctx.render("quant_table", rows=rows, model=ctx.matrix.catalog.models[m])
+
+
+@shortcode
+def launch_command(
+    ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int, runtime: str
+) -> Markup:
+    """The exact command ``runtime`` is launched with for ``model`` at ``quant`` on ``cards`` ×
+    ``gpu`` (at the default context), as a code block. Fails when the configuration does not
+    fit or the runtime cannot run it. Example:
+    ``{{ launch_command("llama-3.3-70b", "fp8", "h100-sxm", 2, "vllm") }}``."""
+    from generator.fit.engine import render_commands
+
+    r = _result(ctx, model, quant, gpu, cards)
+    runtimes = ctx.matrix.catalog.runtimes
+    if runtime not in runtimes:
+        raise ShortcodeError(f"unknown runtime id {runtime!r}{suggest(str(runtime), runtimes)}")
+    if not r.fits:
+        raise ShortcodeError(f"{cards}× {gpu} does not hold {model} at {quant}: no command")
+    command = render_commands(r, ctx.matrix.catalog).get(runtime)
+    if command is None:
+        loaders = ", ".join(r.setup.quant.runtimes)
+        raise ShortcodeError(f"{runtime} cannot run {model} at {quant} on {cards} cards "
+                             f"(runtimes for {quant}: {loaders})")  # fmt: skip
+    return Markup(f'<pre class="command"><code>{escape(command)}</code></pre>')
+
+
+@shortcode
+def model_link(ctx: ShortcodeContext, model: str) -> Markup:
+    """A link to a model's page, labelled with its name.
+    Example: ``{{ model_link("deepseek-r1") }}``."""
+    m = ctx.matrix.catalog.models[ctx.model(model)]
+    return Markup(f'<a href="{escape(ctx.url(f"/models/{m.id}/"))}">{escape(m.name)}</a>')
+
+
+@shortcode
+def gpu_link(ctx: ShortcodeContext, gpu: str) -> Markup:
+    """A link to a GPU's page, labelled with its name. Example: ``{{ gpu_link("mi300x") }}``."""
+    g = ctx.matrix.catalog.gpus[ctx.gpu(gpu)]
+    return Markup(f'<a href="{escape(ctx.url(f"/gpus/{g.id}/"))}">{escape(g.name)}</a>')
+
+
+#: A site path: folders ending in "/", or a file such as "/api/catalog.json"; an optional anchor.
+SITE_PATH = re.compile(r"/([a-z0-9._-]+/)*([a-z0-9_-]+\.[a-z]+)?(#[a-z0-9_-]+)?")
+
+
+@shortcode
+def link(ctx: ShortcodeContext, path: str, text: str) -> Markup:
+    """A link to another page of the site by its site path, so it keeps working when the site
+    is served from a sub-path (a plain Markdown link to "/methodology/" would not). Example:
+    ``{{ link("/methodology/", "the methodology") }}``."""
+    if not isinstance(path, str) or not SITE_PATH.fullmatch(path):
+        raise ShortcodeError(f"a site path reads like '/guides/how-much-vram/', not {path!r}")
+    if not isinstance(text, str) or not text.strip():
+        raise ShortcodeError("link text must be a non-empty string")
+    return Markup(f'<a href="{escape(ctx.url(path))}">{escape(text)}</a>')
