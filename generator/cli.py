@@ -22,11 +22,13 @@ from generator.fit.engine import (
     compute_fit,
     compute_max_context,
     compute_min_gpus,
+    compute_placement,
     kv_growth_per_token,
     render_commands,
     resolve_setup,
 )
 from generator.fit.memory import GIB
+from generator.fit.placement import Placement
 
 log = logging.getLogger("fitatlas")
 
@@ -129,6 +131,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     cards = args.count or min_gpus or setup.gpu.max_gpus
     result = compute_fit(setup, cards)
     payload = fit_payload(result, min_gpus, compute_max_context(setup, cards), catalog)
+    payload.update(placement_payload(compute_placement(setup, cards)))
     if args.json:
         print(json.dumps(payload, indent=2))
     else:
@@ -174,6 +177,28 @@ def fit_payload(
     }
 
 
+def placement_payload(placement: Placement | None) -> dict[str, Any]:
+    """The runtime-true layout: what each card holds, and whether the fullest card fits."""
+    if placement is None:
+        return {"runtime_fits": False, "runtime_verdict": "unsupported-layout", "per_card": []}
+    return {
+        "runtime_fits": placement.fits,
+        "runtime_verdict": "fits" if placement.fits else "does-not-fit",
+        "card_capacity_bytes": placement.card_capacity,
+        "fullest_card_headroom_bytes": placement.headroom,
+        "tensor_parallel": placement.tensor,
+        "pipeline_parallel": placement.pipeline,
+        "host_weights_bytes": placement.host_weights,
+        "kv_pool_tokens": placement.kv_pool_tokens,
+        "per_card": [
+            {"card": c.index, "layers": c.layers, "weights_bytes": c.weights,
+             "kv_cache_bytes": c.kv_cache, "overhead_bytes": c.overhead,
+             "reserved_bytes": c.reserved, "total_bytes": c.total}
+            for c in placement.cards
+        ],
+    }  # fmt: skip
+
+
 def render_fit_text(p: dict[str, Any]) -> str:
     """The human-readable breakdown of a fit payload (GiB = 2^30 bytes)."""
 
@@ -195,6 +220,12 @@ def render_fit_text(p: dict[str, Any]) -> str:
         f"  longest context {p['max_context']:,} tokens",
         f"  decode         {p['decode_tokens_per_s']:,.1f} tokens/s per sequence",
         f"  cost           {'$' + format(cost, ',.2f') + '/h' if cost is not None else 'no price'}",
+    ]
+    lines.append(f"  {p['runtime']} layout  {p['runtime_verdict']} on the fullest card")
+    lines += [
+        f"    card {c['card']}: {c['layers']} layers, {c['total_bytes'] / GIB:,.1f} GiB "
+        f"(weights {c['weights_bytes'] / GIB:,.1f}, KV {c['kv_cache_bytes'] / GIB:,.1f})"
+        for c in p["per_card"]
     ]
     lines += [f"  {rt}: {cmd}" for rt, cmd in p["commands"].items()]
     return "\n".join(lines)

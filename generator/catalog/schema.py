@@ -217,6 +217,12 @@ class Runtime(Entity):
     compute_buffer_bytes_per_token: Annotated[float, Field(ge=0)] = Field(
         description="Compute buffer growth per context token, bytes"
     )
+    memory_utilization: Fraction = Field(
+        description="Share of each card the runtime claims (vLLM's gpu_memory_utilization)"
+    )
+    pipeline_parallel: bool = Field(
+        description="Whether it can add pipeline stages when cards do not divide the heads"
+    )
     decode_efficiency: Fraction = Field(description="Share of memory bandwidth reached in decode")
     decode_step_overhead_ms: Annotated[float, Field(ge=0)] = Field(
         description="Fixed time per decode step (launches, sampling, sync), milliseconds"

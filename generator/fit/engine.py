@@ -20,11 +20,19 @@ from generator.catalog.schema import (
 )
 from generator.fit.commands import per_card_share_gib, render_command
 from generator.fit.memory import (
+    GIB,
+    MIB,
     MemoryBreakdown,
     estimate_kv_cache_bytes,
     estimate_overhead_bytes,
     estimate_weight_bytes,
     kv_bytes_per_token,
+)
+from generator.fit.placement import (
+    Placement,
+    place_layer_split,
+    place_tensor_parallel,
+    split_weights,
 )
 from generator.fit.speed import (
     compute_cost_per_hour,
@@ -215,6 +223,28 @@ def render_commands(result: FitResult, catalog: Catalog) -> dict[str, str]:
         if text is not None:
             commands[runtime_id] = text
     return commands
+
+
+def compute_placement(setup: Setup, cards: int) -> Placement | None:
+    """What each card holds under the setup's runtime, or None when it cannot shard this way
+    (a runtime without pipeline stages needs the cards to divide the attention heads)."""
+    runtime = setup.runtime
+    arch = setup.model.architecture
+    memory = compute_memory(setup, cards)
+    capacity = round(setup.gpu.vram_gib * setup.gpu.usable_vram_fraction * GIB)
+    shapes = split_weights(arch, setup.model.params_b, setup.quant.bits_per_weight)
+    per_card = round(runtime.per_gpu_overhead_mib * MIB)
+    buffer = round(runtime.compute_buffer_mib * MIB) + round(
+        runtime.compute_buffer_bytes_per_token * setup.context * setup.batch
+    )
+    if runtime.split == "layer":
+        return place_layer_split(shapes, memory, cards, capacity, per_card, buffer)
+    if not runtime.pipeline_parallel and arch.attention_heads % cards:
+        return None
+    return place_tensor_parallel(
+        arch, shapes, cards, setup.context, setup.batch, setup.kv.bits_per_element, capacity,
+        per_card, buffer, runtime.memory_utilization,
+    )  # fmt: skip
 
 
 def kv_growth_per_token(setup: Setup) -> int:
