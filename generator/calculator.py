@@ -63,7 +63,7 @@ def _model(catalog: Catalog, model: Model) -> dict[str, Any]:
     quants = {}
     for q_id in model.quantizations:
         quant = catalog.quantizations[q_id]
-        bits = quant.bits_per_weight
+        bits = model.bits_per_weight(quant)
         quants[q_id] = {
             "weights_bytes": estimate_weight_bytes(model.params_b, bits),
             "active_weights_bytes": estimate_weight_bytes(active_b, bits),

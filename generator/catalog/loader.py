@@ -19,6 +19,7 @@ from generator.catalog.schema import (
     Catalog,
     Interconnect,
     KVDtype,
+    Measurement,
     Model,
     Quantization,
     Runtime,
@@ -34,6 +35,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "quantizations": Quantization,
     "kv_dtypes": KVDtype,
     "runtimes": Runtime,
+    "measurements": Measurement,
 }
 
 
@@ -198,6 +200,9 @@ def _check_references(
 ) -> Iterator[Problem]:
     ids = {kind: [e.id for e, _, _ in entries] for kind, entries in parsed.items()}
     known = {kind: set(ids[kind]) | invalid_ids[kind] for kind in ids}
+    # Entries with a broken reference: measurements built on them are not checked further,
+    # so one mistake gives one message.
+    faulty: set[str] = set().union(*invalid_ids.values())
 
     def ref(
         kind: str, label: str, lines: _Lines, key: tuple[str | int, ...], value: str, target: str
@@ -205,6 +210,7 @@ def _check_references(
         if value not in known[target]:
             noun = target.rstrip("s").replace("_", " ")
             msg = f"unknown {noun} {value!r}{suggest(value, ids[target])}"
+            faulty.add(ids[kind][_index(label)])
             yield lines.problem((kind, _index(label), *key), msg)
 
     for gpu, label, lines in parsed["gpus"]:
@@ -221,3 +227,35 @@ def _check_references(
     for runtime, label, lines in parsed["runtimes"]:
         for i, kv in enumerate(runtime.kv_dtypes):
             yield from ref("runtimes", label, lines, ("kv_dtypes", i), kv, "kv_dtypes")
+    for m, label, lines in parsed["measurements"]:
+        for key, target in MEASUREMENT_REFS.items():
+            yield from ref("measurements", label, lines, (key,), getattr(m, key), target)
+        if not faulty & {m.model, m.quant, m.runtime, m.kv_dtype}:
+            yield from _check_measurement(m, label, lines, parsed)
+
+
+MEASUREMENT_REFS = {
+    "model": "models", "quant": "quantizations", "gpu": "gpus", "runtime": "runtimes",
+    "kv_dtype": "kv_dtypes",
+}  # fmt: skip
+
+
+def _check_measurement(
+    m: Measurement, label: str, lines: _Lines, parsed: dict[str, list[tuple[Any, str, _Lines]]]
+) -> Iterator[Problem]:
+    """A measurement must be a configuration the engine can estimate."""
+    models = {e.id: e for e, _, _ in parsed["models"]}
+    quants = {e.id: e for e, _, _ in parsed["quantizations"]}
+    runtimes = {e.id: e for e, _, _ in parsed["runtimes"]}
+    where = ("measurements", _index(label))
+    model = models.get(m.model)
+    if model is not None and m.quant not in model.quantizations:
+        yield lines.problem((*where, "quant"), f"{m.model} does not list quantization {m.quant!r}")
+    if model is not None and m.context > model.max_context:
+        yield lines.problem((*where, "context"), f"exceeds {m.model}'s maximum {model.max_context}")
+    quant = quants.get(m.quant)
+    if quant is not None and m.runtime not in quant.runtimes:
+        yield lines.problem((*where, "runtime"), f"{m.runtime} does not load {m.quant}")
+    runtime = runtimes.get(m.runtime)
+    if runtime is not None and m.kv_dtype not in runtime.kv_dtypes:
+        yield lines.problem((*where, "kv_dtype"), f"{m.runtime} has no {m.kv_dtype} KV cache")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Literal
 
@@ -164,11 +164,25 @@ class Model(Entity):
     max_context: PositiveInt = Field(description="Tokens, as max_position_embeddings")
     architecture: Architecture
     quantizations: tuple[Slug, ...] = Field(min_length=1)
+    bits_per_weight_overrides: dict[Slug, Positive] = Field(
+        default_factory=dict,
+        description="Measured average bits/weight of this model's files where the format's "
+        "average misleads (e.g. MXFP4 experts with BF16 attention); cite it in sources",
+    )
     sources: tuple[Text, ...] = Field(min_length=1)
     notes: Text | None = None
 
+    def bits_per_weight(self, quant: Quantization) -> float:
+        """This model's average bits per weight at ``quant``."""
+        return self.bits_per_weight_overrides.get(quant.id, quant.bits_per_weight)
+
     @model_validator(mode="after")
     def _moe_active(self) -> Model:
+        unknown = set(self.bits_per_weight_overrides) - set(self.quantizations)
+        if unknown:
+            raise ValueError(
+                f"bits_per_weight_overrides names unlisted quantizations {sorted(unknown)}"
+            )
         if self.active_params_b is not None and self.active_params_b > self.params_b:
             raise ValueError("active_params_b exceeds params_b")
         is_moe = self.architecture.experts is not None
@@ -223,6 +237,9 @@ class Runtime(Entity):
     pipeline_parallel: bool = Field(
         description="Whether it can add pipeline stages when cards do not divide the heads"
     )
+    sliding_window_cache: bool = Field(
+        description="Whether windowed layers keep only their window (else full length)"
+    )
     decode_efficiency: Fraction = Field(description="Share of memory bandwidth reached in decode")
     decode_step_overhead_ms: Annotated[float, Field(ge=0)] = Field(
         description="Fixed time per decode step (launches, sampling, sync), milliseconds"
@@ -241,6 +258,36 @@ class Runtime(Entity):
         return self
 
 
+Metric = Literal["decode_tokens_per_s", "weights_gib", "kv_cache_gib", "total_gib", "fits"]
+
+
+class Measurement(Entity):
+    """A published measurement of a real run, used to score the estimator."""
+
+    id: Slug
+    model: Slug
+    quant: Slug
+    gpu: Slug
+    cards: PositiveInt
+    runtime: Slug
+    context: PositiveInt = Field(description="Tokens in the KV cache when measured")
+    batch: PositiveInt = Field(description="Concurrent sequences (speed is then the aggregate)")
+    kv_dtype: Slug
+    metric: Metric
+    value: bool | float = Field(description="tokens/s, GiB, or for 'fits' whether it ran")
+    source: Text
+    date: date
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _value_matches_metric(self) -> Measurement:
+        if (self.metric == "fits") != isinstance(self.value, bool):
+            raise ValueError("metric 'fits' takes true/false; every other metric a number")
+        if not isinstance(self.value, bool) and self.value <= 0:
+            raise ValueError("value must be greater than 0")
+        return self
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The validated catalog: entities in file order, looked up by id. Built by the loader."""
@@ -251,6 +298,7 @@ class Catalog:
     quantizations: dict[str, Quantization]
     kv_dtypes: dict[str, KVDtype]
     runtimes: dict[str, Runtime]
+    measurements: dict[str, Measurement] = field(default_factory=dict)
 
     def interconnect_of(self, gpu: GPU) -> Interconnect | None:
         """The interconnect a card uses, or None for single-card products."""

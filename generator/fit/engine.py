@@ -75,6 +75,16 @@ class Setup:
     context: int
     batch: int
 
+    @property
+    def bits_per_weight(self) -> float:
+        """This model's average bits per weight at this quantization."""
+        return self.model.bits_per_weight(self.quant)
+
+    @property
+    def honours_window(self) -> bool:
+        """Whether the runtime keeps only the window for sliding-window layers."""
+        return self.runtime.sliding_window_cache
+
 
 @dataclass(frozen=True)
 class FitResult:
@@ -139,11 +149,15 @@ def compute_memory(setup: Setup, cards: int, context: int | None = None) -> Memo
     """Weights + KV cache + runtime overhead for ``cards`` cards, in bytes."""
     ctx = setup.context if context is None else context
     return MemoryBreakdown(
-        weights=estimate_weight_bytes(setup.model.params_b, setup.quant.bits_per_weight),
+        weights=estimate_weight_bytes(setup.model.params_b, setup.bits_per_weight),
         kv_cache=estimate_kv_cache_bytes(
-            setup.model.architecture, ctx, setup.batch, setup.kv.bits_per_element
+            setup.model.architecture,
+            ctx,
+            setup.batch,
+            setup.kv.bits_per_element,
+            setup.honours_window,
         ),
-        overhead=estimate_overhead_bytes(setup.runtime, cards, ctx, setup.batch),
+        overhead=estimate_overhead_bytes(setup.runtime, cards, ctx),
     )
 
 
@@ -232,10 +246,10 @@ def compute_placement(setup: Setup, cards: int) -> Placement | None:
     arch = setup.model.architecture
     memory = compute_memory(setup, cards)
     capacity = round(setup.gpu.vram_gib * setup.gpu.usable_vram_fraction * GIB)
-    shapes = split_weights(arch, setup.model.params_b, setup.quant.bits_per_weight)
+    shapes = split_weights(arch, setup.model.params_b, setup.bits_per_weight)
     per_card = round(runtime.per_gpu_overhead_mib * MIB)
     buffer = round(runtime.compute_buffer_mib * MIB) + round(
-        runtime.compute_buffer_bytes_per_token * setup.context * setup.batch
+        runtime.compute_buffer_bytes_per_token * setup.context
     )
     if runtime.split == "layer":
         return place_layer_split(shapes, memory, cards, capacity, per_card, buffer)
@@ -243,13 +257,15 @@ def compute_placement(setup: Setup, cards: int) -> Placement | None:
         return None
     return place_tensor_parallel(
         arch, shapes, cards, setup.context, setup.batch, setup.kv.bits_per_element, capacity,
-        per_card, buffer, runtime.memory_utilization,
+        per_card, buffer, runtime.memory_utilization, setup.honours_window,
     )  # fmt: skip
 
 
 def kv_growth_per_token(setup: Setup) -> int:
     """KV bytes each token adds past any sliding window, for one sequence."""
-    return kv_bytes_per_token(setup.model.architecture, setup.kv.bits_per_element)
+    return kv_bytes_per_token(
+        setup.model.architecture, setup.kv.bits_per_element, setup.honours_window
+    )
 
 
 def _fits(setup: Setup, cards: int, context: int) -> bool:
@@ -262,8 +278,10 @@ def _fits(setup: Setup, cards: int, context: int) -> bool:
 def _decode_speed(setup: Setup, cards: int, capacity: Capacity) -> float:
     arch = setup.model.architecture
     active_b = setup.model.active_params_b or setup.model.params_b
-    active = estimate_weight_bytes(active_b, setup.quant.bits_per_weight)
-    kv_read = estimate_kv_cache_bytes(arch, setup.context, 1, setup.kv.bits_per_element)
+    active = estimate_weight_bytes(active_b, setup.bits_per_weight)
+    kv_read = estimate_kv_cache_bytes(
+        arch, setup.context, 1, setup.kv.bits_per_element, setup.honours_window
+    )
     bandwidth = effective_bandwidth_gbps(
         setup.gpu.memory_bandwidth_gbps, cards, setup.runtime.split, capacity.scaling_factor
     )

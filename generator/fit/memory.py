@@ -54,30 +54,36 @@ def kv_elements_per_layer_token(arch: Architecture) -> int:
     return 2 * arch.kv_heads * arch.head_dim
 
 
-def attention_layer_counts(arch: Architecture) -> tuple[int, int]:
-    """(layers whose cache grows with context, layers capped at the sliding window)."""
+def attention_layer_counts(arch: Architecture, honour_window: bool = True) -> tuple[int, int]:
+    """(layers whose cache grows with context, layers capped at the sliding window).
+
+    A runtime that does not honour sliding windows keeps every attention layer at full length.
+    """
     linear = arch.linear_attention.layers if arch.linear_attention else 0
-    windowed = arch.sliding_window.layers if arch.sliding_window else 0
+    windowed = arch.sliding_window.layers if arch.sliding_window and honour_window else 0
     return arch.layers - linear - windowed, windowed
 
 
-def kv_bytes_per_token(arch: Architecture, kv_bits: float) -> int:
+def kv_bytes_per_token(arch: Architecture, kv_bits: float, honour_window: bool = True) -> int:
     """KV bytes each further token adds once past the sliding window (full-attention layers).
 
     Llama 3.1 8B at 16 bits: 32 layers × 2 × 8 × 128 × 2 B = 131,072 B.
     """
-    growing, _ = attention_layer_counts(arch)
+    growing, _ = attention_layer_counts(arch, honour_window)
     return _bytes(growing * kv_elements_per_layer_token(arch), kv_bits)
 
 
-def estimate_kv_cache_bytes(arch: Architecture, context: int, batch: int, kv_bits: float) -> int:
+def estimate_kv_cache_bytes(
+    arch: Architecture, context: int, batch: int, kv_bits: float, honour_window: bool = True
+) -> int:
     """KV cache for ``batch`` sequences of ``context`` tokens, in bytes.
 
-    Full-attention layers hold every token; sliding-window layers hold min(context, window);
-    linear-attention layers hold a fixed state instead (``estimate_linear_state_bytes``).
-    Quantized caches use their real block size (q8_0 = 8.5 bits, q4_0 = 4.5 bits per element).
+    Full-attention layers hold every token; sliding-window layers hold min(context, window)
+    when the runtime honours the window (else every token); linear-attention layers hold a
+    fixed state instead (``estimate_linear_state_bytes``). Quantized caches use their real
+    block size (q8_0 = 8.5 bits, q4_0 = 4.5 bits per element).
     """
-    growing, windowed = attention_layer_counts(arch)
+    growing, windowed = attention_layer_counts(arch, honour_window)
     window = arch.sliding_window.window if arch.sliding_window else 0
     tokens = growing * context + windowed * min(context, window)
     per_sequence = _bytes(tokens * kv_elements_per_layer_token(arch), kv_bits)
@@ -100,15 +106,16 @@ def estimate_linear_state_bytes(linear: LinearAttention) -> int:
     return linear.layers * per_layer
 
 
-def estimate_overhead_bytes(runtime: Runtime, cards: int, context: int, batch: int) -> int:
+def estimate_overhead_bytes(runtime: Runtime, cards: int, context: int) -> int:
     """Runtime memory beyond weights and cache, in bytes, over all cards.
 
     A fixed amount per card (CUDA context, runtime state), one compute/activation buffer, and
-    buffer growth with the tokens in flight; the figures and their sources are in runtimes.yaml.
+    buffer growth with the context the runtime plans for (vLLM profiles its activations at
+    max_model_len); the figures and their sources are in runtimes.yaml.
     """
     per_card = runtime.per_gpu_overhead_mib * MIB * cards
     buffers = runtime.compute_buffer_mib * MIB
-    growth = runtime.compute_buffer_bytes_per_token * context * batch
+    growth = runtime.compute_buffer_bytes_per_token * context
     return round(per_card + buffers + growth)
 
 

@@ -135,11 +135,12 @@ def shard_elements_per_layer_token(arch: Architecture, tensor: int) -> int:
 def place_tensor_parallel(
     arch: Architecture, shapes: Shapes, cards: int, context: int, batch: int, kv_bits: float,
     card_capacity: int, per_card_overhead: int, buffer: int, utilization: float,
+    honour_window: bool,
 ) -> Placement:  # fmt: skip
     """vLLM / TGI: layers sharded over ``tensor`` cards, stages of layers over ``pipeline``."""
     layout = plan_parallel_layout(arch, cards)
     t, p = layout.tensor, layout.pipeline
-    kv_cache_card = _kv_per_shard(arch, context, batch, kv_bits, t)
+    kv_cache_card = _kv_per_shard(arch, context, batch, kv_bits, t, honour_window)
     reserved = round(card_capacity * (1 - utilization))
     loads = []
     for stage, layers in enumerate(even_layers(shapes.layers, p)):
@@ -159,7 +160,7 @@ def place_tensor_parallel(
     placement = Placement("tensor", t, p, tuple(loads), card_capacity, 0, None)
     fullest = placement.fullest
     free = card_capacity - reserved - fullest.weights - fullest.overhead
-    growing, windowed = attention_layer_counts(arch)
+    growing, windowed = attention_layer_counts(arch, honour_window)
     elements = shard_elements_per_layer_token(arch, t) * (growing + windowed)
     per_token = elements * kv_bits / 8 * fullest.layers / shapes.layers
     pool = max(0, int(free / per_token)) if per_token > 0 else None
@@ -167,11 +168,11 @@ def place_tensor_parallel(
 
 
 def _kv_per_shard(
-    arch: Architecture, context: int, batch: int, kv_bits: float, tensor: int
+    arch: Architecture, context: int, batch: int, kv_bits: float, tensor: int, honour_window: bool
 ) -> float:
     """One shard's KV cache over all layers, windows and linear-attention state included."""
     per_layer = shard_elements_per_layer_token(arch, tensor)
-    growing, windowed = attention_layer_counts(arch)
+    growing, windowed = attention_layer_counts(arch, honour_window)
     window = arch.sliding_window.window if arch.sliding_window else 0
     tokens = growing * context + windowed * min(context, window)
     state = (

@@ -24,7 +24,7 @@ def weights_formula(ctx: ShortcodeContext, model: str, quant: str) -> str:
     r = _result(ctx, model, quant, _any_gpu(ctx), 1)
     m, q = r.setup.model, r.setup.quant
     return (
-        f"{m.params_b:g} B parameters × {q.bits_per_weight:g} bits ÷ 8 = "
+        f"{m.params_b:g} B parameters × {m.bits_per_weight(q):g} bits ÷ 8 = "
         f"{r.memory.weights:,} bytes = {gib(r.memory.weights)}"
     )
 
@@ -161,7 +161,7 @@ def speed_formula(ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards
     r = _result(ctx, model, quant, gpu, cards)
     s, rt = r.setup, r.setup.runtime
     active = estimate_weight_bytes(s.model.active_params_b or s.model.params_b,
-                                   s.quant.bits_per_weight)  # fmt: skip
+                                   s.model.bits_per_weight(s.quant))  # fmt: skip
     kv = estimate_kv_cache_bytes(s.model.architecture, s.context, 1, s.kv.bits_per_element)
     bandwidth = effective_bandwidth_gbps(
         s.gpu.memory_bandwidth_gbps, r.cards, s.runtime.split, r.capacity.scaling_factor

@@ -1,0 +1,144 @@
+"""Fit engine, accuracy: every published measurement beside the engine's estimate. Pure.
+
+For each row of measurements.yaml the engine answers the same configuration (model,
+quantization, GPU × cards, runtime, context, batch, KV dtype). Numbers are compared as relative
+error (estimate ÷ measured − 1); fit outcomes as agreement, with the dangerous direction —
+the estimate said it fits, the run ran out of memory — counted on its own.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from generator.catalog.schema import Catalog, Measurement
+from generator.fit.engine import (
+    Options,
+    Setup,
+    compute_fit,
+    compute_placement,
+    resolve_setup,
+)
+from generator.fit.memory import GIB
+
+NUMERIC_METRICS = ("weights_gib", "kv_cache_gib", "total_gib", "decode_tokens_per_s")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One measurement and what the engine estimates for it."""
+
+    measurement: Measurement
+    estimate: float | bool
+    seed_fits: bool | None  # the effective-VRAM rule's verdict, for 'fits' rows
+
+    @property
+    def error(self) -> float | None:
+        """Relative error of a numeric estimate, None for fit outcomes."""
+        if isinstance(self.estimate, bool) or isinstance(self.measurement.value, bool):
+            return None
+        return self.estimate / self.measurement.value - 1
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    """Error statistics of one metric (and runtime) over its measurements."""
+
+    metric: str
+    runtime: str  # a runtime id, or "all"
+    count: int
+    median_abs: float
+    worst_abs: float
+    worst: Comparison
+    median_signed: float
+
+
+@dataclass(frozen=True)
+class FitAgreement:
+    """How often the estimated verdict matched the real outcome."""
+
+    rule: str  # "runtime" (per-card placement) or "seed" (effective VRAM)
+    count: int
+    agree: int
+    false_fits: int  # estimate said fits, the run failed: the direction that costs users most
+    false_misses: int  # estimate said no, the run worked
+
+
+@dataclass(frozen=True)
+class AccuracyReport:
+    """Everything the methodology page publishes about the estimator's error."""
+
+    comparisons: tuple[Comparison, ...]
+    errors: tuple[ErrorRow, ...]
+    fits: tuple[FitAgreement, ...]
+
+    def error(self, metric: str, runtime: str = "all") -> ErrorRow | None:
+        return next((r for r in self.errors if r.metric == metric and r.runtime == runtime), None)
+
+    def for_config(self, model: str, quant: str, gpu: str) -> tuple[Comparison, ...]:
+        """Measurements of one model × quantization × GPU, for the pages that show them."""
+        return tuple(
+            c for c in self.comparisons
+            if (c.measurement.model, c.measurement.quant, c.measurement.gpu) == (model, quant, gpu)
+        )  # fmt: skip
+
+
+def setup_for(catalog: Catalog, m: Measurement) -> Setup:
+    """The engine's setup for a measured run."""
+    options = Options(context=m.context, batch=m.batch, kv_dtype=m.kv_dtype, runtime=m.runtime)
+    return resolve_setup(catalog, m.model, m.quant, m.gpu, options)
+
+
+def estimate_measurement(catalog: Catalog, m: Measurement) -> Comparison:
+    """The engine's answer for the same configuration as ``m``."""
+    setup = setup_for(catalog, m)
+    result = compute_fit(setup, m.cards)
+    if m.metric == "fits":
+        placement = compute_placement(setup, m.cards)
+        runtime_fits = placement is not None and placement.fits
+        seed_fits = result.memory.total <= result.capacity.effective
+        return Comparison(m, runtime_fits, seed_fits)
+    values = {
+        "weights_gib": result.memory.weights / GIB,
+        "kv_cache_gib": result.memory.kv_cache / GIB,
+        "total_gib": result.memory.total / GIB,
+        "decode_tokens_per_s": result.aggregate_tokens_per_s,
+    }
+    return Comparison(m, values[m.metric], None)
+
+
+def compute_accuracy(catalog: Catalog) -> AccuracyReport:
+    """Compare every measurement with its estimate and summarise the errors."""
+    comparisons = tuple(estimate_measurement(catalog, m) for m in catalog.measurements.values())
+    errors = []
+    for metric in NUMERIC_METRICS:
+        rows = [c for c in comparisons if c.measurement.metric == metric]
+        for runtime in ["all", *catalog.runtimes]:
+            subset = [c for c in rows if runtime in ("all", c.measurement.runtime)]
+            if subset:
+                errors.append(_error_row(metric, runtime, subset))
+    fit_rows = [c for c in comparisons if c.measurement.metric == "fits"]
+    fits = (
+        _agreement("runtime", [(bool(c.estimate), bool(c.measurement.value)) for c in fit_rows]),
+        _agreement("seed", [(bool(c.seed_fits), bool(c.measurement.value)) for c in fit_rows]),
+    )
+    return AccuracyReport(comparisons, tuple(errors), fits)
+
+
+def _error_row(metric: str, runtime: str, rows: list[Comparison]) -> ErrorRow:
+    signed = [c.error for c in rows if c.error is not None]
+    worst = max(rows, key=lambda c: abs(c.error or 0))
+    return ErrorRow(
+        metric, runtime, len(signed), statistics.median(abs(e) for e in signed),
+        max(abs(e) for e in signed), worst, statistics.median(signed),
+    )  # fmt: skip
+
+
+def _agreement(rule: str, pairs: list[tuple[bool, bool]]) -> FitAgreement:
+    return FitAgreement(
+        rule,
+        len(pairs),
+        sum(est == real for est, real in pairs),
+        sum(est and not real for est, real in pairs),
+        sum(real and not est for est, real in pairs),
+    )
