@@ -20,6 +20,7 @@ from generator.fit.engine import (
     resolve_setup,
 )
 from generator.fit.memory import GIB
+from generator.fit.verdict import decide_verdict
 
 NUMERIC_METRICS = ("weights_gib", "kv_cache_gib", "total_gib", "decode_tokens_per_s")
 
@@ -29,13 +30,13 @@ class Comparison:
     """One measurement and what the engine estimates for it."""
 
     measurement: Measurement
-    estimate: float | bool
-    seed_fits: bool | None  # the effective-VRAM rule's verdict, for 'fits' rows
+    estimate: float | str  # a number, or for 'fits' rows the runtime verdict id
+    seed_verdict: str | None  # the effective-VRAM rule's verdict id, for 'fits' rows
 
     @property
     def error(self) -> float | None:
         """Relative error of a numeric estimate, None for fit outcomes."""
-        if isinstance(self.estimate, bool) or isinstance(self.measurement.value, bool):
+        if isinstance(self.estimate, str) or isinstance(self.measurement.value, bool):
             return None
         return self.estimate / self.measurement.value - 1
 
@@ -55,13 +56,18 @@ class ErrorRow:
 
 @dataclass(frozen=True)
 class FitAgreement:
-    """How often the estimated verdict matched the real outcome."""
+    """How the estimated verdicts compare with real outcomes.
+
+    "Tight" (headroom under 5 %) is a warning, not a promise, so it is counted on its own.
+    """
 
     rule: str  # "runtime" (per-card placement) or "seed" (effective VRAM)
     count: int
-    agree: int
-    false_fits: int  # estimate said fits, the run failed: the direction that costs users most
-    false_misses: int  # estimate said no, the run worked
+    agree: int  # "fits" that ran, "does not fit" that failed
+    false_fits: int  # said "fits", the run failed: the direction that costs users most
+    false_misses: int  # said "does not fit", the run worked
+    tight_ran: int
+    tight_failed: int
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,9 @@ def estimate_measurement(catalog: Catalog, m: Measurement) -> Comparison:
     result = compute_fit(setup, m.cards)
     if m.metric == "fits":
         placement = compute_placement(setup, m.cards)
-        runtime_fits = placement is not None and placement.fits
-        seed_fits = result.memory.total <= result.capacity.effective
-        return Comparison(m, runtime_fits, seed_fits)
+        runtime = placement.verdict.value if placement is not None else "does-not-fit"
+        seed = decide_verdict(result.memory.total, result.capacity, m.cards)
+        return Comparison(m, runtime, seed.value)
     values = {
         "weights_gib": result.memory.weights / GIB,
         "kv_cache_gib": result.memory.kv_cache / GIB,
@@ -119,8 +125,8 @@ def compute_accuracy(catalog: Catalog) -> AccuracyReport:
                 errors.append(_error_row(metric, runtime, subset))
     fit_rows = [c for c in comparisons if c.measurement.metric == "fits"]
     fits = (
-        _agreement("runtime", [(bool(c.estimate), bool(c.measurement.value)) for c in fit_rows]),
-        _agreement("seed", [(bool(c.seed_fits), bool(c.measurement.value)) for c in fit_rows]),
+        _agreement("runtime", [(str(c.estimate), bool(c.measurement.value)) for c in fit_rows]),
+        _agreement("seed", [(str(c.seed_verdict), bool(c.measurement.value)) for c in fit_rows]),
     )
     return AccuracyReport(comparisons, tuple(errors), fits)
 
@@ -134,11 +140,13 @@ def _error_row(metric: str, runtime: str, rows: list[Comparison]) -> ErrorRow:
     )  # fmt: skip
 
 
-def _agreement(rule: str, pairs: list[tuple[bool, bool]]) -> FitAgreement:
+def _agreement(rule: str, pairs: list[tuple[str, bool]]) -> FitAgreement:
+    def count(verdict: str, ran: bool) -> int:
+        return sum(est == verdict and real == ran for est, real in pairs)
+
     return FitAgreement(
-        rule,
-        len(pairs),
-        sum(est == real for est, real in pairs),
-        sum(est and not real for est, real in pairs),
-        sum(real and not est for est, real in pairs),
-    )
+        rule, len(pairs),
+        agree=count("fits", True) + count("does-not-fit", False),
+        false_fits=count("fits", False), false_misses=count("does-not-fit", True),
+        tight_ran=count("tight", True), tight_failed=count("tight", False),
+    )  # fmt: skip

@@ -30,6 +30,7 @@ from generator.fit.memory import (
     estimate_linear_state_bytes,
     kv_elements_per_layer_token,
 )
+from generator.fit.verdict import TIGHT_SHARE, Verdict
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,13 @@ class Placement:
     def headroom(self) -> int:
         return self.card_capacity - self.fullest.total
 
+    @property
+    def verdict(self) -> Verdict:
+        """Fits / tight / does not fit, judged on the fullest card."""
+        if self.headroom < 0:
+            return Verdict.TOO_BIG
+        return Verdict.TIGHT if self.headroom < TIGHT_SHARE * self.card_capacity else Verdict.FITS
+
 
 @dataclass(frozen=True)
 class Shapes:
@@ -101,12 +109,25 @@ def even_layers(layers: int, groups: int) -> list[int]:
     return [bounds[i + 1] - bounds[i] for i in range(groups)]
 
 
+def llama_cpp_layers(layers: int, cards: int) -> list[int]:
+    """Layers per card under llama.cpp's even --tensor-split.
+
+    It splits ``layers + 1`` slots (the output layer counts as one) in proportion, so layer i
+    goes to card floor(i × cards ÷ (layers + 1)) and the last card, which also holds the output
+    layer, gets fewer repeating layers (llama.cpp src/llama-model.cpp, load_tensors).
+    """
+    counts = [0] * cards
+    for layer in range(layers):
+        counts[layer * cards // (layers + 1)] += 1
+    return counts
+
+
 def place_layer_split(
     shapes: Shapes, memory: MemoryBreakdown, cards: int, card_capacity: int,
     per_card_overhead: int, buffer: int,
 ) -> Placement:  # fmt: skip
     """llama.cpp / ExLlamaV2: whole layers per card, output and compute buffer on the last."""
-    counts = even_layers(shapes.layers, cards)
+    counts = llama_cpp_layers(shapes.layers, cards)
     kv_per_layer = memory.kv_cache / shapes.layers
     loads = []
     for index, layers in enumerate(counts):
