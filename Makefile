@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+TOOLS := tools/node_modules/.installed
+SYSTEM := .venv/.system-packages
+
 .PHONY: build test lint check serve clean
 
 $(STAMP): pyproject.toml
@@ -23,11 +26,23 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check generator tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+# Browser tests need Debian's Chromium; the HTML checker needs Java. Both come from Debian's
+# packages (never a downloaded browser); installed once, when missing.
+$(SYSTEM):
+	@command -v chromium >/dev/null && command -v java >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium default-jre-headless >/dev/null; }
+	touch $(SYSTEM)
+
+$(TOOLS): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $(TOOLS)
+
+test: $(STAMP) $(SYSTEM) $(TOOLS) lint
 	$(BIN)/pytest
 
 serve: $(STAMP)
 	$(BIN)/fitatlas serve
 
 clean:
-	rm -rf $(VENV) site
+	rm -rf $(VENV) site tools/node_modules

@@ -120,6 +120,7 @@ def plan_site(
         PageSpec("/404.html", "404.html", partial(_not_found), "meta"),
         PageSpec("/feed.xml", "feed.xml", partial(lambda: {"guides": links}), "meta"),
         PageSpec("/robots.txt", "robots.txt", partial(lambda: {}), "meta"),
+        PageSpec("/_headers", "headers.txt", partial(lambda: {}), "meta"),
         PageSpec("/api/catalog.json", None, partial(_api_catalog, matrix), "api"),
         PageSpec("/api/calculator.json", None, partial(make_calculator_data, catalog), "api"),
     ]
