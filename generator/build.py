@@ -18,10 +18,11 @@ from generator.catalog.loader import load_catalog
 from generator.content import ContentError, load_pages
 from generator.errors import SiteError
 from generator.fit.matrix import FitMatrix, compute_matrix
+from generator.fit.verdict import TIGHT_SHARE
 from generator.render import make_content_renderer, render_spec
 from generator.settings import load_settings
 from generator.shortcodes import ShortcodeContext
-from generator.site_plan import PageSpec, plan_site
+from generator.site_plan import PageSpec, gpu_path, model_path, pair_path, plan_site
 from generator.templating import make_theme_env, make_url_for
 from generator.writer import Staging
 
@@ -83,7 +84,10 @@ def prepare_site(project: Path, base_url: str | None, timer: _Timer | None = Non
     url = base_url if base_url not in (None, "/") else settings.base_url
     assets = hash_assets(project / "templates" / "static")
     theme = make_theme_env(project / "templates", url, assets)
-    theme.globals["site"] = settings
+    theme.globals.update(
+        site=settings, model_path=model_path, gpu_path=gpu_path, pair_path=pair_path,
+        tight_share=TIGHT_SHARE,
+    )  # fmt: skip
     url_for = make_url_for(url)
     renderer = make_content_renderer(lambda: ShortcodeContext(matrix, theme, url_for))
     specs = render_content_first(plan_site(matrix, pages, settings, renderer))

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.catalog.schema import GPU, Model, Quantization
+from generator.fit.accuracy import Comparison
 from generator.fit.engine import FitResult, Options, compute_fit, render_commands, resolve_setup
 from generator.fit.matrix import Cell, FitMatrix, Recommendation
+from generator.fit.placement import Placement
 from generator.fit.verdict import Capacity, compute_capacity
 
 #: Contexts the model pages tabulate besides the default, in tokens (capped at the model's).
@@ -133,6 +135,8 @@ class PairRow:
 
     cell: Cell
     commands: dict[str, str]  # runtime name → command line, when it fits
+    placement: Placement | None  # per-card layout of the cell's runtime at the cell's card count
+    measured: tuple[Comparison, ...]  # published measurements of this quantization on this GPU
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,12 @@ class PairPage:
     meta: PageMeta
     model: Model
     gpu: GPU
+    context: int  # the tables' context, tokens
     rows: tuple[PairRow, ...]
-    best: Cell | None  # highest-quality quantization on the fewest cards of this GPU
+    best: Cell | None  # highest-quality quantization that fits, on its fewest cards
+    best_single: Cell | None  # highest-quality quantization that fits on one card
+    speed_error: float | None  # median relative error of decode estimates against measurements
+    measured: tuple[Comparison, ...]  # every published measurement of this model on this GPU
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from generator.contexts import (
     make_quant_rows,
 )
 from generator.errors import SiteError
+from generator.fit.engine import compute_placement
 from generator.fit.matrix import FitMatrix
 from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
 from generator.settings import SiteSettings
@@ -243,12 +244,18 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str) -> PairPage:
     catalog = matrix.catalog
     model = catalog.models[model_id]
     gpu = catalog.gpus[gpu_id]
+    report = matrix.accuracy
     rows = []
     for quant in model.quantizations:
         cell = matrix.cell(model_id, quant, gpu_id)
-        rows.append(PairRow(cell, make_commands(matrix, cell)))
+        measured = report.for_config(model_id, quant, gpu_id) if report else ()
+        placement = compute_placement(cell.setup, cell.result.cards)
+        rows.append(PairRow(cell, make_commands(matrix, cell), placement, measured))
     fitting = [r.cell for r in rows if r.cell.fits]
-    best = min(fitting, key=lambda c: (c.min_gpus, c.setup.quant.quality_rank), default=None)
+    best = min(fitting, key=lambda c: (c.setup.quant.quality_rank, c.min_gpus), default=None)
+    single = [c for c in fitting if c.min_gpus == 1]
+    best_single = min(single, key=lambda c: c.setup.quant.quality_rank, default=None)
+    error = report.error("decode_tokens_per_s") if report else None
     meta = PageMeta(
         f"Can {gpu.name} run {model.name}?",
         f"{model.name} on {gpu.name}: the verdict for each quantization, cards needed, longest "
@@ -257,7 +264,10 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str) -> PairPage:
         (HOME, MODELS, Crumb(model.name, model_path(model_id)),
          Crumb(f"On {gpu.name}", pair_path(model_id, gpu_id))),
     )  # fmt: skip
-    return PairPage(meta, model, gpu, tuple(rows), best)
+    context = rows[0].cell.setup.context
+    median = error.median_abs if error else None
+    measured = tuple(c for r in rows for c in r.measured)
+    return PairPage(meta, model, gpu, context, tuple(rows), best, best_single, median, measured)
 
 
 def _gpu_row(matrix: FitMatrix, gpu_id: str) -> GPUListRow:

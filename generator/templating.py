@@ -57,6 +57,11 @@ def tokens(value: int) -> str:
     return f"{value:,}"
 
 
+def num(value: float | None, digits: int = 0) -> str:
+    """A plain number with thousands separators: 3350 → '3,350'."""
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
 def pct(value: float, digits: int = 0) -> str:
     """A share as a percentage: 0.444 → '44%'."""
     return f"{value * 100:.{digits}f}%"
@@ -84,6 +89,7 @@ FILTERS = {
     "tokens_per_s": tokens_per_s,
     "tokens": tokens,
     "pct": pct,
+    "num": num,
     "factor": factor,
     "verdict_badge": verdict_badge,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from generator.catalog.schema import Catalog
+from generator.fit.accuracy import AccuracyReport, compute_accuracy
 from generator.fit.engine import (
     FitResult,
     Options,
@@ -53,6 +54,7 @@ class FitMatrix:
     catalog: Catalog
     cells: dict[tuple[str, str, str], Cell] = field(repr=False)
     context: int | None = None
+    accuracy: AccuracyReport | None = None
     _extra: dict[tuple[str, str, str, int], FitResult] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -118,7 +120,7 @@ def compute_matrix(catalog: Catalog, options: Options | None = None) -> FitMatri
             for gpu in catalog.gpus:
                 setup = resolve_setup(catalog, model.id, quant, gpu, opts)
                 cells[(model.id, quant, gpu)] = compute_cell(setup)
-    return FitMatrix(catalog, cells, opts.context)
+    return FitMatrix(catalog, cells, opts.context, compute_accuracy(catalog))
 
 
 def compute_cell(setup: Setup) -> Cell:

@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from generator.catalog.schema import suggest
+from generator.fit.engine import Options, compute_placement, resolve_setup
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
@@ -18,6 +19,7 @@ from generator.shortcodes.base import (
     _result,
     shortcode,
 )
+from generator.site_plan import gpu_path, model_path
 
 
 @shortcode
@@ -124,14 +126,14 @@ def model_link(ctx: ShortcodeContext, model: str) -> Markup:
     """A link to a model's page, labelled with its name.
     Example: ``{{ model_link("deepseek-r1") }}``."""
     m = ctx.matrix.catalog.models[ctx.model(model)]
-    return Markup(f'<a href="{escape(ctx.url(f"/models/{m.id}/"))}">{escape(m.name)}</a>')
+    return Markup(f'<a href="{escape(ctx.url(model_path(m.id)))}">{escape(m.name)}</a>')
 
 
 @shortcode
 def gpu_link(ctx: ShortcodeContext, gpu: str) -> Markup:
     """A link to a GPU's page, labelled with its name. Example: ``{{ gpu_link("mi300x") }}``."""
     g = ctx.matrix.catalog.gpus[ctx.gpu(gpu)]
-    return Markup(f'<a href="{escape(ctx.url(f"/gpus/{g.id}/"))}">{escape(g.name)}</a>')
+    return Markup(f'<a href="{escape(ctx.url(gpu_path(g.id)))}">{escape(g.name)}</a>')
 
 
 #: A site path: folders ending in "/", or a file such as "/api/catalog.json"; an optional anchor.
@@ -148,3 +150,48 @@ def link(ctx: ShortcodeContext, path: str, text: str) -> Markup:
     if not isinstance(text, str) or not text.strip():
         raise ShortcodeError("link text must be a non-empty string")
     return Markup(f'<a href="{escape(ctx.url(path))}">{escape(text)}</a>')
+
+
+@shortcode
+def accuracy_table(ctx: ShortcodeContext) -> Markup:
+    """Table of the estimator's error against every published measurement in
+    measurements.yaml: per metric and runtime, the count, median and worst relative error, and
+    the worst case. Computed at build time. Example: ``{{ accuracy_table() }}``."""
+    report = ctx.matrix.accuracy
+    if report is None or not report.errors:
+        raise ShortcodeError("the catalog has no measurements to compare with")
+    return ctx.render("accuracy_table", report=report, catalog=ctx.matrix.catalog)
+
+
+@shortcode
+def fit_agreement_table(ctx: ShortcodeContext) -> Markup:
+    """Table of how often the fit verdicts matched real runs (ran / out of memory), for the
+    per-card runtime layout and for the pooled effective-VRAM rule, with the dangerous
+    direction (said "fits", ran out of memory) counted apart. Example:
+    ``{{ fit_agreement_table() }}``."""
+    report = ctx.matrix.accuracy
+    if report is None or not report.fits or not report.fits[0].count:
+        raise ShortcodeError("the catalog has no fit measurements to compare with")
+    return ctx.render("fit_agreement_table", fits=report.fits)
+
+
+@shortcode
+def per_card_table(
+    ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int, runtime: str
+) -> Markup:
+    """Table of what each card holds when ``runtime`` runs ``model`` at ``quant`` on ``cards`` ×
+    ``gpu``: layers, weights, KV cache, overhead and memory held back, per card. Example:
+    ``{{ per_card_table("llama-3.3-70b", "q4_k_m", "rtx-4090", 2, "llama-cpp") }}``."""
+    m = ctx.model(model)
+    q = ctx.quant(m, quant)
+    g = ctx.gpu(gpu)
+    catalog = ctx.matrix.catalog
+    if runtime not in catalog.runtimes or runtime not in catalog.quantizations[q].runtimes:
+        raise ShortcodeError(
+            f"runtime {runtime!r} does not load {q}{suggest(runtime, catalog.runtimes)}"
+        )
+    setup = resolve_setup(catalog, m, q, g, Options(runtime=runtime))
+    placement = compute_placement(setup, ctx.cards(g, cards))
+    if placement is None:
+        raise ShortcodeError(f"{runtime} cannot shard {m} over {cards} cards")
+    return ctx.render("per_card_table", p=placement, setup=setup, cards=cards)
