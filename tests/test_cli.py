@@ -32,7 +32,7 @@ def test_fit_json_has_every_contract_key_with_consistent_numbers(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     p = fit(capsys, "--model", "llama-3.1-405b", "--quant", "q4_k_m", "--gpu", "h100-sxm")
-    assert CONTRACT_KEYS <= p.keys()
+    assert p.keys() >= CONTRACT_KEYS
     assert p["total_bytes"] == p["weights_bytes"] + p["kv_cache_bytes"] + p["overhead_bytes"]  # type: ignore[operator]
     assert p["headroom_bytes"] == p["effective_vram_bytes"] - p["total_bytes"]  # type: ignore[operator]
     assert p["fits"] is True and p["count"] == p["min_gpus"]
