@@ -220,6 +220,17 @@ class HomePage:
     counts: dict[str, int]  # models, gpus, quantizations, pages
 
 
+@dataclass(frozen=True)
+class CalculatorPage:
+    """/calculator/: the form, pre-filled from the catalog; its script reads the data file."""
+
+    meta: PageMeta
+    data_path: str  # site path of the engine coefficients (JSON)
+    models: tuple[Model, ...]
+    gpus: tuple[GPU, ...]
+    default_context: int  # tokens
+
+
 def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[QuantRow, ...]:
     """Memory per quantization on one card at the default and longer contexts."""
     catalog = matrix.catalog

@@ -15,6 +15,7 @@ from typing import Any
 from generator.calculator import make_calculator_data
 from generator.content import Page
 from generator.contexts import (
+    CalculatorPage,
     ChartBar,
     CompatRow,
     ContentPage,
@@ -39,11 +40,12 @@ from generator.contexts import (
     make_quant_rows,
 )
 from generator.errors import SiteError
-from generator.fit.engine import compute_placement
+from generator.fit.engine import DEFAULT_CONTEXT, compute_placement
 from generator.fit.matrix import FitMatrix
 from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
 from generator.settings import SiteSettings
 
+CALCULATOR_DATA = "/api/calculator.json"
 HOME = Crumb("Home", "/")
 MODELS = Crumb("Models", "/models/")
 GPUS = Crumb("GPUs", "/gpus/")
@@ -103,6 +105,7 @@ def plan_site(
         PageSpec("/models/", "models_index.html", partial(_models_index, matrix), "index"),
         PageSpec("/gpus/", "gpus_index.html", partial(_gpus_index, matrix), "index"),
         PageSpec("/guides/", "guides_index.html", partial(_guides_index, links), "index"),
+        PageSpec("/calculator/", "calculator.html", partial(_calculator, matrix), "index"),
     ]
     for model in catalog.models:
         specs.append(
@@ -123,7 +126,7 @@ def plan_site(
         PageSpec("/robots.txt", "robots.txt", partial(lambda: {}), "meta"),
         PageSpec("/_headers", "headers.txt", partial(lambda: {}), "meta"),
         PageSpec("/api/catalog.json", None, partial(_api_catalog, matrix), "api"),
-        PageSpec("/api/calculator.json", None, partial(make_calculator_data, catalog), "api"),
+        PageSpec(CALCULATOR_DATA, None, partial(make_calculator_data, catalog), "api"),
     ]
     specs += [
         PageSpec(f"/api/models/{m}.json", None, partial(_api_model, matrix, m), "api")
@@ -318,6 +321,19 @@ def _guides_index(links: tuple[GuideLink, ...]) -> GuidesIndexPage:
         "tables computed by the fit engine.", "/guides/", (HOME, GUIDES),
     )  # fmt: skip
     return GuidesIndexPage(meta, links)
+
+
+def _calculator(matrix: FitMatrix) -> CalculatorPage:
+    meta = PageMeta(
+        "VRAM calculator", "Pick a model, quantization, context, GPU and card count: memory, "
+        "verdict, speed, cost and the launch command, computed in your browser from the same "
+        "numbers as every page.", "/calculator/", (HOME, Crumb("Calculator", "/calculator/")),
+    )  # fmt: skip
+    catalog = matrix.catalog
+    return CalculatorPage(
+        meta, CALCULATOR_DATA, tuple(catalog.models.values()), tuple(catalog.gpus.values()),
+        DEFAULT_CONTEXT,
+    )  # fmt: skip
 
 
 def _not_found() -> dict[str, Any]:
