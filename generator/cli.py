@@ -16,18 +16,22 @@ from typing import Any
 from generator.catalog.loader import CatalogError, load_catalog
 from generator.catalog.schema import Catalog
 from generator.fit.engine import (
+    DEFAULT_RAM_BANDWIDTH_GBPS,
+    DEFAULT_RAM_GIB,
     FitQueryError,
     FitResult,
     Options,
     compute_fit,
     compute_max_context,
     compute_min_gpus,
+    compute_offload,
     compute_placement,
     kv_growth_per_token,
     render_commands,
     resolve_setup,
 )
 from generator.fit.memory import GIB
+from generator.fit.offload import Offload
 from generator.fit.placement import Placement
 
 log = logging.getLogger("fitatlas")
@@ -80,6 +84,9 @@ def make_parser() -> argparse.ArgumentParser:
     fit.add_argument("--batch", type=int, default=1, help="concurrent sequences")
     fit.add_argument("--kv-dtype", help="KV cache dtype id (default: the runtime's)")
     fit.add_argument("--runtime", help="runtime id (default: the quantization's first)")
+    fit.add_argument("--prompt", type=int, help="prompt tokens for time to first token")
+    fit.add_argument("--ram-gib", type=float, default=DEFAULT_RAM_GIB, help="system RAM")
+    fit.add_argument("--ram-bandwidth", type=float, default=DEFAULT_RAM_BANDWIDTH_GBPS, help="GB/s")
     fit.add_argument("--json", action="store_true", help="print the JSON contract")
     fit.set_defaults(handler=_cmd_fit)
 
@@ -123,7 +130,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     catalog = _load(args)
-    options = Options(args.context, args.batch, args.kv_dtype, args.runtime)
+    options = Options(
+        args.context, args.batch, args.kv_dtype, args.runtime, args.prompt, args.ram_gib,
+        args.ram_bandwidth,
+    )  # fmt: skip
     setup = resolve_setup(catalog, args.model, args.quant, args.gpu, options)
     min_gpus = compute_min_gpus(setup)
     if args.count is not None and args.count < 1:
@@ -132,6 +142,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     result = compute_fit(setup, cards)
     payload = fit_payload(result, min_gpus, compute_max_context(setup, cards), catalog)
     payload.update(placement_payload(compute_placement(setup, cards)))
+    payload["offload"] = offload_payload(compute_offload(setup, cards))
+    if payload["offload"] and payload["offload"]["fits_in_ram"]:
+        payload["runtime_verdict"] = "offload"
     if args.json:
         print(json.dumps(payload, indent=2))
     else:
@@ -169,6 +182,10 @@ def fit_payload(
         "max_context": max_context,
         "kv_bytes_per_token": kv_growth_per_token(s),
         "decode_tokens_per_s": result.decode_tokens_per_s,
+        "decode_tokens_per_s_at_start": result.decode_tokens_per_s_at_start,
+        "prefill_tokens_per_s": result.prefill_tokens_per_s,
+        "prompt": s.prompt,
+        "time_to_first_token_s": result.time_to_first_token_s,
         "aggregate_tokens_per_s": result.aggregate_tokens_per_s,
         "cost_per_hour_usd": result.cost_per_hour_usd,
         "cost_per_million_tokens_usd": result.cost_per_million_tokens_usd,
@@ -199,6 +216,20 @@ def placement_payload(placement: Placement | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def offload_payload(offload: Offload | None) -> dict[str, Any] | None:
+    """A llama.cpp plan that keeps part of the model in system RAM, when one is needed."""
+    if offload is None:
+        return None
+    return {
+        "kind": offload.kind,
+        "gpu_layers": offload.gpu_layers,
+        "gpu_bytes": offload.gpu_bytes,
+        "ram_bytes": offload.ram_bytes,
+        "fits_in_ram": offload.fits,
+        "decode_tokens_per_s": offload.decode_tokens_per_s,
+    }
+
+
 def render_fit_text(p: dict[str, Any]) -> str:
     """The human-readable breakdown of a fit payload (GiB = 2^30 bytes)."""
 
@@ -218,17 +249,33 @@ def render_fit_text(p: dict[str, Any]) -> str:
         f"  verdict        {p['verdict']} (headroom {p['headroom_bytes'] / GIB:,.1f} GiB)",
         f"  fewest cards   {p['min_gpus'] or 'none up to ' + str(p['max_gpus'])}",
         f"  longest context {p['max_context']:,} tokens",
-        f"  decode         {p['decode_tokens_per_s']:,.1f} tokens/s per sequence",
+        f"  decode         {p['decode_tokens_per_s']:,.1f} tokens/s per sequence "
+        f"({p['decode_tokens_per_s_at_start']:,.1f} with an empty cache)",
+        f"  first token    {_seconds(p['time_to_first_token_s'])} ({p['prompt']:,}-token prompt)",
         f"  cost           {'$' + format(cost, ',.2f') + '/h' if cost is not None else 'no price'}",
     ]
-    lines.append(f"  {p['runtime']} layout  {p['runtime_verdict']} on the fullest card")
+    lines.append(f"  {p['runtime']} per card: {p['runtime_verdict']}")
     lines += [
         f"    card {c['card']}: {c['layers']} layers, {c['total_bytes'] / GIB:,.1f} GiB "
         f"(weights {c['weights_bytes'] / GIB:,.1f}, KV {c['kv_cache_bytes'] / GIB:,.1f})"
         for c in p["per_card"]
     ]
+    if p["offload"]:
+        o = p["offload"]
+        plan = (
+            f"{o['gpu_layers']} layers on the cards, the rest in system RAM"
+            if o["kind"] == "layers"
+            else "routed experts in system RAM, the rest on the cards"
+        )
+        room = "fits" if o["fits_in_ram"] else "more than the RAM"
+        lines.append(f"  offload        {plan}: {o['ram_bytes'] / GIB:,.1f} GiB in RAM ({room}), ")
+        lines[-1] += f"{o['decode_tokens_per_s']:,.1f} tokens/s"
     lines += [f"  {rt}: {cmd}" for rt, cmd in p["commands"].items()]
     return "\n".join(lines)
+
+
+def _seconds(value: float | None) -> str:
+    return "unknown (no TFLOPS figure)" if value is None else f"{value:,.2f} s"
 
 
 def _cmd_catalog(args: argparse.Namespace) -> int:

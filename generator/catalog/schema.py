@@ -70,6 +70,7 @@ class GPU(Entity):
     memory_type: Text
     memory_bandwidth_gbps: Positive = Field(description="Peak memory bandwidth, decimal GB/s")
     fp16_tflops: Positive | None = Field(None, description="Dense FP16/BF16 tensor TFLOPS")
+    fp8_tflops: Positive | None = Field(None, description="Dense FP8 tensor TFLOPS, if accelerated")
     interconnect: Slug | None = Field(None, description="Interconnect id; none for single-card")
     interconnect_bandwidth_gbps: Positive | None = Field(
         None, description="Overrides the interconnect's bandwidth for this card"
@@ -241,6 +242,7 @@ class Runtime(Entity):
         description="Whether windowed layers keep only their window (else full length)"
     )
     decode_efficiency: Fraction = Field(description="Share of memory bandwidth reached in decode")
+    prefill_efficiency: Fraction = Field(description="Share of tensor TFLOPS reached in prefill")
     decode_step_overhead_ms: Annotated[float, Field(ge=0)] = Field(
         description="Fixed time per decode step (launches, sampling, sync), milliseconds"
     )

@@ -28,6 +28,13 @@ from generator.fit.memory import (
     estimate_weight_bytes,
     kv_bytes_per_token,
 )
+from generator.fit.offload import (
+    Offload,
+    Tiers,
+    plan_expert_offload,
+    plan_layer_offload,
+    split_moe_params,
+)
 from generator.fit.placement import (
     Placement,
     place_layer_split,
@@ -39,6 +46,8 @@ from generator.fit.speed import (
     compute_cost_per_million_tokens,
     effective_bandwidth_gbps,
     estimate_decode_tokens_per_s,
+    estimate_prefill_tokens_per_s,
+    estimate_time_to_first_token_s,
 )
 from generator.fit.verdict import Capacity, Verdict, compute_capacity, decide_verdict
 
@@ -52,6 +61,12 @@ class FitQueryError(ValueError):
     """A query the engine cannot answer: unknown id, unsupported combination, bad number."""
 
 
+#: The machine around the cards when nothing else is said: 64 GiB of dual-channel DDR5, whose
+#: 5600 MT/s × 16 bytes = 89.6 GB/s peak is rounded down to what reads sustain.
+DEFAULT_RAM_GIB = 64
+DEFAULT_RAM_BANDWIDTH_GBPS = 80.0
+
+
 @dataclass(frozen=True)
 class Options:
     """What the reader chooses beyond model, quantization and GPU. None = the default."""
@@ -60,6 +75,9 @@ class Options:
     batch: int = 1
     kv_dtype: str | None = None
     runtime: str | None = None
+    prompt: int | None = None  # prompt tokens for time to first token; None = the context
+    ram_gib: float = DEFAULT_RAM_GIB
+    ram_bandwidth_gbps: float = DEFAULT_RAM_BANDWIDTH_GBPS
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,9 @@ class Setup:
     kv: KVDtype
     context: int
     batch: int
+    prompt: int
+    ram_bytes: int
+    ram_bandwidth_gbps: float
 
     @property
     def bits_per_weight(self) -> float:
@@ -97,10 +118,21 @@ class FitResult:
     verdict: Verdict
     decode_tokens_per_s: float
     cost_per_hour_usd: float | None
+    decode_tokens_per_s_at_start: float  # with an empty cache: decode slows as context fills
+    prefill_tokens_per_s: float | None  # None when the catalog has no TFLOPS for the card
 
     @property
     def fits(self) -> bool:
         return self.verdict.fits
+
+    @property
+    def time_to_first_token_s(self) -> float | None:
+        """Seconds to read the prompt and produce the first token."""
+        if self.prefill_tokens_per_s is None:
+            return None
+        return estimate_time_to_first_token_s(
+            self.setup.prompt, self.prefill_tokens_per_s, self.decode_tokens_per_s_at_start
+        )
 
     @property
     def headroom(self) -> int:
@@ -141,8 +173,15 @@ def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: O
         )
     if options.batch < 1:
         raise FitQueryError(f"batch must be at least 1, not {options.batch}")
+    prompt = options.prompt or context
+    if not 1 <= prompt <= context:
+        raise FitQueryError(f"prompt must be 1 … {context} tokens (the context), not {prompt}")
+    if options.ram_gib < 0 or options.ram_bandwidth_gbps <= 0:
+        raise FitQueryError("system RAM must be ≥ 0 GiB and its bandwidth > 0 GB/s")
     link = catalog.interconnect_of(g)
-    return Setup(m, q, g, link, runtime, kv, context, options.batch)
+    ram = round(options.ram_gib * GIB)
+    return Setup(m, q, g, link, runtime, kv, context, options.batch, prompt, ram,
+                 options.ram_bandwidth_gbps)  # fmt: skip
 
 
 def compute_memory(setup: Setup, cards: int, context: int | None = None) -> MemoryBreakdown:
@@ -174,6 +213,8 @@ def compute_fit(setup: Setup, cards: int) -> FitResult:
         verdict=verdict,
         decode_tokens_per_s=_decode_speed(setup, cards, capacity),
         cost_per_hour_usd=compute_cost_per_hour(setup.gpu.price_per_hour_usd, cards),
+        decode_tokens_per_s_at_start=_decode_speed(setup, cards, capacity, context=1),
+        prefill_tokens_per_s=_prefill_speed(setup, cards, capacity),
     )
 
 
@@ -275,12 +316,68 @@ def _fits(setup: Setup, cards: int, context: int) -> bool:
     return required <= compute_capacity(setup.gpu, setup.link, cards).effective
 
 
-def _decode_speed(setup: Setup, cards: int, capacity: Capacity) -> float:
+def _prefill_speed(setup: Setup, cards: int, capacity: Capacity) -> float | None:
+    gpu = setup.gpu
+    fp8 = setup.quant.id == "fp8" and gpu.fp8_tflops is not None
+    tflops = gpu.fp8_tflops if fp8 else gpu.fp16_tflops
+    if tflops is None:
+        return None
+    if setup.runtime.split == "tensor" and cards > 1:
+        tflops *= cards * capacity.scaling_factor
+    active_b = setup.model.active_params_b or setup.model.params_b
+    return estimate_prefill_tokens_per_s(active_b, tflops, setup.runtime.prefill_efficiency)
+
+
+def compute_offload(setup: Setup, cards: int) -> Offload | None:
+    """The faster llama.cpp plan that splits the model between the cards and system RAM, or
+    None when it fits without one, the runtime cannot offload, or the memory is unified."""
+    placement = compute_placement(setup, cards)
+    if setup.runtime.launcher != "llama-cpp" or setup.gpu.gpu_class == "unified":
+        return None
+    if placement is None or placement.fits:
+        return None
+    arch = setup.model.architecture
+    shapes = split_weights(arch, setup.model.params_b, setup.bits_per_weight)
+    memory = compute_memory(setup, cards)
+    last = placement.cards[-1]
+    tiers = Tiers(
+        placement.card_capacity, cards, placement.cards[0].overhead,
+        round(shapes.head_weights),
+        setup.gpu.memory_bandwidth_gbps, setup.ram_bytes, setup.ram_bandwidth_gbps,
+    )  # fmt: skip
+    active_b = setup.model.active_params_b or setup.model.params_b
+    layer_active = shapes.layer_weights * active_b / setup.model.params_b
+    kv_read = estimate_kv_cache_bytes(
+        arch, setup.context, 1, setup.kv.bits_per_element, setup.honours_window
+    )
+    rt = setup.runtime
+    plans = [
+        plan_layer_offload(
+            arch.layers, shapes.layer_weights, layer_active, memory.kv_cache / arch.layers,
+            placement.host_weights, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
+        )
+    ]  # fmt: skip
+    shared_b, routed_b = split_moe_params(setup.model)
+    if routed_b > 0:
+        scale = setup.bits_per_weight / 8 * 1e9
+        share = (arch.experts_per_token or 0) / (arch.experts or 1)
+        plans.append(plan_expert_offload(
+            arch.layers, shared_b * scale, routed_b * scale, routed_b * share * scale,
+            memory.kv_cache, kv_read, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
+        ))  # fmt: skip
+    usable = [p for p in plans if p is not None and p.fits]
+    candidates = usable or [p for p in plans if p is not None]
+    return max(candidates, key=lambda p: p.decode_tokens_per_s, default=None)
+
+
+def _decode_speed(
+    setup: Setup, cards: int, capacity: Capacity, context: int | None = None
+) -> float:
     arch = setup.model.architecture
     active_b = setup.model.active_params_b or setup.model.params_b
     active = estimate_weight_bytes(active_b, setup.bits_per_weight)
     kv_read = estimate_kv_cache_bytes(
-        arch, setup.context, 1, setup.kv.bits_per_element, setup.honours_window
+        arch, context or setup.context, 1, setup.kv.bits_per_element, setup.honours_window
     )
     bandwidth = effective_bandwidth_gbps(
         setup.gpu.memory_bandwidth_gbps, cards, setup.runtime.split, capacity.scaling_factor

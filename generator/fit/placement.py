@@ -5,8 +5,8 @@ each card must hold its own share. This module splits the same weights, KV cache
 across cards the way each runtime does:
 
 - **Layer split** (llama.cpp, ExLlamaV2): whole layers per card, evenly; the token embeddings
-  stay in system RAM; the output layer and the compute buffer sit on the last card; every card
-  carries its own CUDA context. KV cache lives with its layer.
+  stay in system RAM; the output layer sits on the last card; every card carries its own CUDA
+  context and compute buffer. KV cache lives with its layer.
 - **Tensor parallel** (vLLM, TGI): every layer is sharded over ``tensor`` cards and stages of
   layers over ``pipeline`` groups. Weights divide by the shard count; KV heads divide too, but
   are replicated when there are fewer KV heads than shards; an MLA latent is replicated on every
@@ -126,14 +126,16 @@ def place_layer_split(
     shapes: Shapes, memory: MemoryBreakdown, cards: int, card_capacity: int,
     per_card_overhead: int, buffer: int,
 ) -> Placement:  # fmt: skip
-    """llama.cpp / ExLlamaV2: whole layers per card, output and compute buffer on the last."""
+    """llama.cpp / ExLlamaV2: whole layers per card, the output layer on the last."""
     counts = llama_cpp_layers(shapes.layers, cards)
     kv_per_layer = memory.kv_cache / shapes.layers
     loads = []
     for index, layers in enumerate(counts):
         last = index == cards - 1
         weights = layers * shapes.layer_weights + (shapes.head_weights if last else 0)
-        overhead = per_card_overhead + (buffer if last else 0)
+        # Every device gets its own compute buffer (588 MiB on each of two devices in the
+        # llama.cpp log of docs/research/placement-logs.md).
+        overhead = per_card_overhead + buffer
         kv = round(kv_per_layer * layers)
         loads.append(CardLoad(index, layers, round(weights), kv, overhead, 0))
     return Placement(

@@ -54,3 +54,22 @@ def compute_cost_per_million_tokens(
     if cost_per_hour is None or tokens_per_s <= 0:
         return None
     return cost_per_hour / (tokens_per_s * 3600) * 1e6
+
+
+def estimate_prefill_tokens_per_s(
+    active_params_b: float, tflops: float, efficiency: float
+) -> float:
+    """Prompt tokens/s: prefill is compute bound, about 2 FLOPs per active parameter per token.
+
+    ``tflops`` is the dense tensor rate at the precision the card accelerates for these weights
+    (FP8 for FP8 weights where the card has it, else FP16/BF16), summed over the cards that
+    work on one prompt at once; attention's own FLOPs are left out (small below ~8K tokens).
+    """
+    return efficiency * tflops * 1e12 / (2 * active_params_b * 1e9)
+
+
+def estimate_time_to_first_token_s(
+    prompt_tokens: int, prefill_tokens_per_s: float, decode_tokens_per_s: float
+) -> float:
+    """Seconds until the first generated token: the whole prompt, then one decode step."""
+    return prompt_tokens / prefill_tokens_per_s + 1 / decode_tokens_per_s

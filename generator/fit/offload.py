@@ -1,0 +1,105 @@
+"""Fit engine, partial offload: when VRAM alone is too small but VRAM plus system RAM is not. Pure.
+
+Two plans, both llama.cpp's:
+
+- **Layers** (``-ngl`` below the layer count): as many whole layers as fit stay on the cards,
+  the rest — with their KV cache — run on the CPU from system RAM.
+- **Experts** (``--n-cpu-moe`` / ``-ot exps=CPU``, mixture-of-experts only): attention, shared
+  experts and the KV cache stay on the cards; the routed experts live in system RAM, and each
+  token reads only the experts it is routed to.
+
+A token then costs the bytes read from each tier divided by that tier's bandwidth, plus the
+runtime's fixed step cost. Unified-memory machines have one pool, so nothing is offloaded there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.catalog.schema import Model
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """The two memory tiers of a machine."""
+
+    card_capacity: int  # bytes per card
+    cards: int
+    per_card_overhead: int  # bytes on every card
+    last_card_extra: int  # bytes only the last card holds (compute buffer, output layer)
+    gpu_bandwidth_gbps: float  # one card's (layer split runs the cards in turn)
+    ram_bytes: int  # system RAM available for the model
+    ram_bandwidth_gbps: float
+
+
+@dataclass(frozen=True)
+class Offload:
+    """A plan that splits the model between the cards and system RAM."""
+
+    kind: str  # "layers" or "experts"
+    gpu_layers: int  # layers whose weights sit on the cards (all of them for "experts")
+    gpu_bytes: int  # model bytes on the cards (weights and KV cache)
+    ram_bytes: int  # model bytes in system RAM
+    fits: bool  # whether system RAM holds its part
+    decode_tokens_per_s: float
+
+
+def split_moe_params(model: Model) -> tuple[float, float]:
+    """(always-active parameters, routed-expert parameters), billions.
+
+    With E experts of which k are routed per token: total = shared + routed,
+    active = shared + routed × k ÷ E, so routed = (total − active) ÷ (1 − k ÷ E).
+    """
+    arch = model.architecture
+    if arch.experts is None or arch.experts_per_token is None or model.active_params_b is None:
+        return model.params_b, 0.0
+    share = arch.experts_per_token / arch.experts
+    routed = (model.params_b - model.active_params_b) / (1 - share)
+    return model.params_b - routed, routed
+
+
+def plan_layer_offload(
+    layers: int, layer_weights: float, layer_active: float, layer_kv: float, host_weights: int,
+    tiers: Tiers, efficiency: float, step_ms: float,
+) -> Offload | None:  # fmt: skip
+    """Keep as many layers on the cards as fit; None when every layer fits already or none does."""
+    per_layer = layer_weights + layer_kv
+    on_cards = 0
+    for card in range(tiers.cards):
+        room = tiers.card_capacity - tiers.per_card_overhead
+        if card == tiers.cards - 1:
+            room -= tiers.last_card_extra
+        on_cards += max(0, int(room // per_layer))
+    if on_cards >= layers or on_cards == 0:
+        return None
+    cpu_layers = layers - on_cards
+    gpu_read = on_cards * (layer_active + layer_kv)
+    cpu_read = cpu_layers * (layer_active + layer_kv)
+    seconds = (
+        gpu_read / (efficiency * tiers.gpu_bandwidth_gbps * 1e9)
+        + cpu_read / (efficiency * tiers.ram_bandwidth_gbps * 1e9)
+        + step_ms / 1000
+    )
+    ram = round(cpu_layers * per_layer + host_weights)
+    return Offload(
+        "layers", on_cards, round(on_cards * per_layer), ram, ram <= tiers.ram_bytes, 1 / seconds
+    )
+
+
+def plan_expert_offload(
+    layers: int, shared_bytes: float, routed_bytes: float, routed_active_bytes: float,
+    kv_cache: float, kv_read: float, tiers: Tiers, efficiency: float, step_ms: float,
+) -> Offload | None:  # fmt: skip
+    """Routed experts in RAM, everything else on the cards; None when that still does not fit."""
+    per_card = (shared_bytes + kv_cache) / tiers.cards + tiers.per_card_overhead
+    if per_card + tiers.last_card_extra > tiers.card_capacity or routed_bytes <= 0:
+        return None
+    seconds = (
+        (shared_bytes + kv_read) / (efficiency * tiers.gpu_bandwidth_gbps * 1e9)
+        + routed_active_bytes / (efficiency * tiers.ram_bandwidth_gbps * 1e9)
+        + step_ms / 1000
+    )
+    ram = round(routed_bytes)
+    return Offload(
+        "experts", layers, round(shared_bytes + kv_cache), ram, ram <= tiers.ram_bytes, 1 / seconds
+    )
