@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -118,16 +119,27 @@ def _constant(value: object) -> object:
 
 
 def build_site(
-    project: Path, out: Path | None = None, base_url: str | None = None, minify: bool = True
+    project: Path,
+    out: Path | None = None,
+    base_url: str | None = None,
+    minify: bool = True,
+    jobs: int | None = None,
 ) -> BuildReport:
-    """Build the whole site into ``out`` (default ``project/site``); all or nothing."""
+    """Build the whole site into ``out`` (default ``project/site``); all or nothing.
+
+    ``jobs`` processes render pages in parallel (default: one per CPU core).
+    """
     report = BuildReport()
     timer = _Timer(report)
     prepared = prepare_site(project, base_url, timer)
     staging = Staging(out or project / "site")
+    theme = prepared.theme
+
+    def render(spec: PageSpec) -> tuple[str, bytes]:
+        return spec.file, render_spec(spec, theme, minify)
+
     try:
-        for spec in prepared.specs:
-            staging.write(spec.file, render_spec(spec, prepared.theme, minify))
+        staging.write_all(prepared.specs, render, jobs or os.cpu_count() or 1)
         for name, hashed in prepared.assets.items():
             staging.write(
                 f"assets/{hashed}", (project / "templates" / "static" / name).read_bytes()

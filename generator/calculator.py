@@ -12,7 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from generator.catalog.schema import Catalog, Model
-from generator.fit.commands import plan_parallel_layout, render_base_command
+from generator.fit.commands import (
+    KV_FLAGS,
+    TGI_QUANT_FLAGS,
+    VLLM_QUANT_FLAGS,
+    plan_parallel_layout,
+    render_base_command,
+)
 from generator.fit.engine import DEFAULT_CONTEXT
 from generator.fit.memory import (
     MIB,
@@ -36,7 +42,9 @@ def make_calculator_data(catalog: Catalog) -> dict[str, Any]:
         "models": [_model(catalog, m) for m in catalog.models.values()],
         "quantizations": [
             {"id": q.id, "name": q.name, "bits_per_weight": q.bits_per_weight,
-             "runtimes": list(q.runtimes), "format": q.format}
+             "runtimes": list(q.runtimes), "format": q.format,
+             # Values of --quantization (vLLM) / --quantize (TGI), when the launcher needs one.
+             "quant_flags": _quant_flags(q.id)}
             for q in catalog.quantizations.values()
         ],
         "kv_dtypes": [
@@ -49,11 +57,20 @@ def make_calculator_data(catalog: Catalog) -> dict[str, Any]:
              "per_card_bytes": r.per_gpu_overhead_mib * MIB,
              "buffer_bytes": r.compute_buffer_mib * MIB,
              "buffer_bytes_per_token": r.compute_buffer_bytes_per_token,
-             "efficiency": r.decode_efficiency, "step_overhead_ms": r.decode_step_overhead_ms}
+             "efficiency": r.decode_efficiency, "step_overhead_ms": r.decode_step_overhead_ms,
+             # False: windowed layers are cached at full length, so the page adds a model's
+             # windowed_layers to its growing_layers (memory.attention_layer_counts).
+             "sliding_window_cache": r.sliding_window_cache,
+             "kv_flags": dict(KV_FLAGS.get(r.launcher, {}))}
             for r in catalog.runtimes.values()
         ],
         "gpus": [_gpu(catalog, g_id) for g_id in catalog.gpus],
     }  # fmt: skip
+
+
+def _quant_flags(quant_id: str) -> dict[str, str]:
+    flags = {"vllm": VLLM_QUANT_FLAGS.get(quant_id), "tgi": TGI_QUANT_FLAGS.get(quant_id)}
+    return {launcher: flag for launcher, flag in flags.items() if flag}
 
 
 def _model(catalog: Catalog, model: Model) -> dict[str, Any]:

@@ -6,12 +6,17 @@ exactly as it was. Writes outside the staging folder, or to one path twice, are 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from generator.errors import SiteError
+
+T = TypeVar("T")
 
 
 class Staging:
@@ -26,15 +31,39 @@ class Staging:
 
     def write(self, rel: str, data: bytes) -> None:
         """Write one file at ``rel`` (a relative POSIX path) inside the staging folder."""
-        target = (self.root / rel).resolve()
-        if not target.is_relative_to(self.root) or rel.startswith("/"):
-            raise SiteError(f"refusing to write outside the output folder: {rel}")
         if rel in self.written:
             raise SiteError(f"refusing to write {rel} twice")
+        _write_file(self.root, rel, data)
+        self._record(rel, len(data))
+
+    def _record(self, rel: str, size: int) -> None:
         self.written.add(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        self.bytes_written += len(data)
+        self.bytes_written += size
+
+    def write_all(
+        self, items: Sequence[T], render: Callable[[T], tuple[str, bytes]], jobs: int
+    ) -> None:
+        """Render and write every item, in ``jobs`` forked processes when more than one.
+
+        Each process takes every jobs-th item (so heavy pages spread evenly) and writes its
+        files itself; only paths and sizes travel back. The files do not depend on which
+        process wrote them, so the output stays byte-identical.
+        """
+        if jobs <= 1 or len(items) < MIN_ITEMS_PER_JOB * 2:
+            for item in items:
+                self.write(*render(item))
+            return
+        global _JOB
+        _JOB = (self.root, items, render, jobs)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                done = pool.map(_write_share, range(jobs))
+        finally:
+            _JOB = None
+        for rel, size in sorted(pair for share in done for pair in share):
+            if rel in self.written:
+                raise SiteError(f"refusing to write {rel} twice")
+            self._record(rel, size)
 
     def copy_tree(self, source: Path, rel: str) -> None:
         """Copy a folder of static files into ``rel``."""
@@ -55,3 +84,28 @@ class Staging:
         self.root.rename(self.out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+#: Below this many items per process, forking costs more than it saves.
+MIN_ITEMS_PER_JOB = 100
+_JOB: tuple[Path, Sequence[Any], Callable[[Any], tuple[str, bytes]], int] | None = None
+
+
+def _write_share(index: int) -> list[tuple[str, int]]:
+    """Worker: render and write items index, index + jobs, …; return (path, size) pairs."""
+    assert _JOB is not None
+    root, items, render, jobs = _JOB
+    written = []
+    for item in items[index::jobs]:
+        rel, data = render(item)
+        _write_file(root, rel, data)
+        written.append((rel, len(data)))
+    return written
+
+
+def _write_file(root: Path, rel: str, data: bytes) -> None:
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root) or rel.startswith("/"):
+        raise SiteError(f"refusing to write outside the output folder: {rel}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)

@@ -28,6 +28,9 @@ from generator.catalog.schema import (
 
 E = TypeVar("E", bound=BaseModel)
 
+#: libyaml's safe loader when PyYAML was built with it (several times faster), else Python's.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 KINDS: dict[str, type[BaseModel]] = {
     "interconnects": Interconnect,
     "gpus": GPU,
@@ -134,8 +137,8 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, _Lines] | None
         problems.append(Problem(display, None, "", f"cannot read: {exc.strerror}"))
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

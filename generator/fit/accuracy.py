@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from functools import cached_property
 
 from generator.catalog.schema import Catalog, Measurement
 from generator.fit.engine import (
@@ -70,7 +71,7 @@ class FitAgreement:
     tight_failed: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AccuracyReport:
     """Everything the methodology page publishes about the estimator's error."""
 
@@ -83,10 +84,15 @@ class AccuracyReport:
 
     def for_config(self, model: str, quant: str, gpu: str) -> tuple[Comparison, ...]:
         """Measurements of one model × quantization × GPU, for the pages that show them."""
-        return tuple(
-            c for c in self.comparisons
-            if (c.measurement.model, c.measurement.quant, c.measurement.gpu) == (model, quant, gpu)
-        )  # fmt: skip
+        return self._by_config.get((model, quant, gpu), ())
+
+    @cached_property
+    def _by_config(self) -> dict[tuple[str, str, str], tuple[Comparison, ...]]:
+        index: dict[tuple[str, str, str], list[Comparison]] = {}
+        for c in self.comparisons:
+            m = c.measurement
+            index.setdefault((m.model, m.quant, m.gpu), []).append(c)
+        return {key: tuple(rows) for key, rows in index.items()}
 
 
 def setup_for(catalog: Catalog, m: Measurement) -> Setup:

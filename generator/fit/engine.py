@@ -339,7 +339,6 @@ def compute_offload(setup: Setup, cards: int) -> Offload | None:
     arch = setup.model.architecture
     shapes = split_weights(arch, setup.model.params_b, setup.bits_per_weight)
     memory = compute_memory(setup, cards)
-    last = placement.cards[-1]
     tiers = Tiers(
         placement.card_capacity, cards, placement.cards[0].overhead,
         round(shapes.head_weights),
