@@ -13,6 +13,7 @@ from generator.catalog.schema import GPU, Model, Quantization
 from generator.fit.accuracy import Comparison
 from generator.fit.engine import FitResult, Options, compute_fit, render_commands, resolve_setup
 from generator.fit.matrix import Cell, FitMatrix, Recommendation
+from generator.fit.offload import Offload
 from generator.fit.placement import Placement
 from generator.fit.verdict import Capacity, compute_capacity
 
@@ -137,6 +138,7 @@ class PairRow:
     commands: dict[str, str]  # runtime name → command line, when it fits
     placement: Placement | None  # per-card layout of the cell's runtime at the cell's card count
     measured: tuple[Comparison, ...]  # published measurements of this quantization on this GPU
+    offload: Offload | None  # llama.cpp plan for one card plus system RAM, when it does not fit
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,12 @@ class PairPage:
     gpu: GPU
     context: int  # the tables' context, tokens
     rows: tuple[PairRow, ...]
-    best: Cell | None  # highest-quality quantization that fits, on its fewest cards
+    best: Cell | None  # highest-quality quantization that fits with room to spare, fewest cards
+    fewest: Cell | None  # the configuration with the fewest cards (best quality among those)
     best_single: Cell | None  # highest-quality quantization that fits on one card
     speed_error: float | None  # median relative error of decode estimates against measurements
     measured: tuple[Comparison, ...]  # every published measurement of this model on this GPU
+    ram_gib: float  # system RAM the offload plans assume
 
 
 @dataclass(frozen=True)

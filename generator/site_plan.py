@@ -40,8 +40,13 @@ from generator.contexts import (
     make_quant_rows,
 )
 from generator.errors import SiteError
-from generator.fit.engine import DEFAULT_CONTEXT, compute_placement
-from generator.fit.matrix import FitMatrix
+from generator.fit.engine import (
+    DEFAULT_CONTEXT,
+    DEFAULT_RAM_GIB,
+    compute_offload,
+    compute_placement,
+)
+from generator.fit.matrix import Cell, FitMatrix
 from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
 from generator.settings import SiteSettings
 
@@ -253,9 +258,11 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str) -> PairPage:
         cell = matrix.cell(model_id, quant, gpu_id)
         measured = report.for_config(model_id, quant, gpu_id) if report else ()
         placement = compute_placement(cell.setup, cell.result.cards)
-        rows.append(PairRow(cell, make_commands(matrix, cell), placement, measured))
+        offload = None if cell.fits else compute_offload(cell.setup, 1)
+        rows.append(PairRow(cell, make_commands(matrix, cell), placement, measured, offload))
     fitting = [r.cell for r in rows if r.cell.fits]
-    best = min(fitting, key=lambda c: (c.setup.quant.quality_rank, c.min_gpus), default=None)
+    best = min(fitting, key=_best_key, default=None)
+    fewest = min(fitting, key=lambda c: (c.min_gpus, c.setup.quant.quality_rank), default=None)
     single = [c for c in fitting if c.min_gpus == 1]
     best_single = min(single, key=lambda c: c.setup.quant.quality_rank, default=None)
     error = report.error("decode_tokens_per_s") if report else None
@@ -270,7 +277,16 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str) -> PairPage:
     context = rows[0].cell.setup.context
     median = error.median_abs if error else None
     measured = tuple(c for r in rows for c in r.measured)
-    return PairPage(meta, model, gpu, context, tuple(rows), best, best_single, median, measured)
+    return PairPage(
+        meta, model, gpu, context, tuple(rows), best, fewest, best_single, median, measured,
+        DEFAULT_RAM_GIB,
+    )  # fmt: skip
+
+
+def _best_key(cell: Cell) -> tuple[bool, int, int]:
+    """Room to spare first, then quality, then fewer cards."""
+    tight = cell.result.verdict.value == "tight"
+    return (tight, cell.setup.quant.quality_rank, cell.min_gpus or 0)
 
 
 def _gpu_row(matrix: FitMatrix, gpu_id: str) -> GPUListRow:
