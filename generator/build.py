@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import rjsmin  # type: ignore[import-untyped]
 from jinja2 import Environment
 
 from generator.catalog.loader import load_catalog
@@ -21,9 +22,10 @@ from generator.errors import SiteError
 from generator.fit.matrix import FitMatrix, compute_matrix
 from generator.fit.verdict import TIGHT_SHARE
 from generator.render import make_content_renderer, render_spec
+from generator.search import iter_searched_files, write_search_index
 from generator.settings import load_settings
 from generator.shortcodes import ShortcodeContext
-from generator.site_plan import PageSpec, gpu_path, model_path, pair_path, plan_site
+from generator.site_plan import SHARED, PageSpec, gpu_path, model_path, pair_path, plan_site
 from generator.templating import make_theme_env, make_url_for
 from generator.writer import Staging
 
@@ -72,13 +74,23 @@ class Prepared:
     pages: int
 
 
-def prepare_site(project: Path, base_url: str | None, timer: _Timer | None = None) -> Prepared:
-    """Load, validate and compute everything, and declare every output; write nothing."""
+def prepare_site(
+    project: Path,
+    base_url: str | None,
+    timer: _Timer | None = None,
+    matrix: FitMatrix | None = None,
+) -> Prepared:
+    """Load, validate and compute everything, and declare every output; write nothing.
+
+    A ``matrix`` already computed for the current catalog (incremental rebuilds) is reused.
+    """
     lap = timer.lap if timer else (lambda stage: None)
-    catalog = load_catalog(project / "catalog")
-    lap("catalog")
-    matrix = compute_matrix(catalog)
-    lap("matrix")
+    if matrix is None:
+        catalog = load_catalog(project / "catalog")
+        lap("catalog")
+        matrix = compute_matrix(catalog)
+        lap("matrix")
+    catalog = matrix.catalog
     settings = load_settings(project / "site.yaml", catalog)
     pages = load_pages(project / "content", project)
     lap("content")
@@ -107,7 +119,10 @@ def render_content_first(specs: list[PageSpec]) -> list[PageSpec]:
             except SiteError as exc:
                 problems.append(str(exc))
                 continue
-            spec = PageSpec(spec.path, spec.template, partial(_constant, context), spec.kind)
+            # Its own file, what its shortcodes read, and the shared tables every number uses.
+            own = {key for key in spec.deps if key.startswith("content:")}
+            deps = frozenset(own | set(context.reads) | {SHARED})
+            spec = PageSpec(spec.path, spec.template, partial(_constant, context), spec.kind, deps)
         done.append(spec)
     if problems:
         raise ContentError(problems)
@@ -141,10 +156,10 @@ def build_site(
     try:
         staging.write_all(prepared.specs, render, jobs or os.cpu_count() or 1)
         for name, hashed in prepared.assets.items():
-            staging.write(
-                f"assets/{hashed}", (project / "templates" / "static" / name).read_bytes()
-            )
+            staging.write(f"assets/{hashed}", read_asset(project / "templates" / "static" / name))
         timer.lap("render")
+        write_search_index(staging, iter_searched_files(prepared.specs))
+        timer.lap("search")
         staging.swap_into_place()
     except BaseException:
         staging.discard()
@@ -161,9 +176,15 @@ def hash_assets(static: Path) -> dict[str, str]:
     """Static file name → content-hashed name ('site.css' → 'site.3f2a9c1b.css')."""
     assets = {}
     for path in sorted(p for p in static.glob("*") if p.is_file()):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        digest = hashlib.sha256(read_asset(path)).hexdigest()[:10]
         assets[path.name] = f"{path.stem}.{digest}{path.suffix}"
     return assets
+
+
+def read_asset(path: Path) -> bytes:
+    """A static file as published: scripts minified (comments and spaces out), others as is."""
+    data = path.read_bytes()
+    return bytes(rjsmin.jsmin(data)) if path.suffix == ".js" else data
 
 
 def check_project(project: Path) -> str:

@@ -184,6 +184,7 @@ class ContentPage:
     toc: tuple[tuple[int, str, str], ...]  # (level, anchor id, title)
     published: str  # ISO date
     updated: str | None  # ISO date
+    reads: frozenset[str] = frozenset()  # dependency keys its shortcodes read (site_plan keys)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,10 @@ def make_content_renderer(
             html = html.replace(key, piece)
         toc = tuple(_flatten_toc(getattr(md, "toc_tokens", [])))
         updated = page.meta.updated.isoformat() if page.meta.updated else None
-        return ContentPage(meta, html, toc, page.meta.published.isoformat(), updated)
+        reads = frozenset(
+            [f"model:{m}" for m in ctx.deps.models] + [f"gpu:{g}" for g in ctx.deps.gpus]
+        )
+        return ContentPage(meta, html, toc, page.meta.published.isoformat(), updated, reads)
 
     return render_content
 

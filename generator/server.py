@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,8 +177,12 @@ def _quiet_duplicate_logs() -> None:
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C, so a build in progress removes its staging folder."""
+    server_pid = os.getpid()
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != server_pid:
+            # A forked render worker inherited this handler; the server discards its output.
+            os._exit(128 + signum)
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)

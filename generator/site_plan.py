@@ -60,6 +60,14 @@ CHART_LINES = (("24 GiB card", 24), ("48 GiB card", 48), ("80 GiB card", 80), ("
                ("192 GiB card", 192))  # fmt: skip
 
 
+#: Dependency keys. Specific: "model:<id>", "gpu:<id>", "content:<path>"; any of a kind:
+#: "model:*", "gpu:*"; SHARED: quantizations, KV dtypes, runtimes, measurements (read by
+#: nearly every number); CONTENT_META: the set of pages and their front matter. Templates,
+#: static files and site.yaml are not keys: a change there rebuilds everything.
+SHARED = "shared"
+CONTENT_META = "content-meta"
+
+
 @dataclass(frozen=True)
 class PageSpec:
     """One output file: site path, template (None: context is written as-is) and context maker."""
@@ -68,6 +76,14 @@ class PageSpec:
     template: str | None
     make_context: Callable[[], Any]
     kind: str  # 'model', 'gpu', 'pair', 'guide', 'page', 'index', 'api', 'meta'
+    deps: frozenset[str] = frozenset()  # inputs besides templates and settings, see SHARED
+
+    def depends_on(self, changed: set[str]) -> bool:
+        """Whether any changed input key is one this output reads."""
+        if self.deps & changed:
+            return True
+        kinds = {key.split(":", 1)[0] + ":*" for key in changed if ":" in key}
+        return bool(self.deps & kinds)
 
     @property
     def file(self) -> str:
@@ -91,6 +107,11 @@ def pair_path(model: str, gpu: str) -> str:
     return f"/models/{model}/on/{gpu}/"
 
 
+def content_key(page: Page) -> str:
+    """The dependency key of a Markdown page."""
+    return f"content:{page.display_path}"
+
+
 def guide_path(page: Page) -> str:
     return f"/{page.section}/{page.slug}/" if page.section else f"/{page.slug}/"
 
@@ -105,42 +126,62 @@ def plan_site(
     catalog = matrix.catalog
     guides = [p for p in pages if p.section == "guides"]
     links = _guide_links(guides)
+    every_model, every_gpu = "model:*", "gpu:*"
+    catalog_wide = frozenset({every_model, every_gpu, SHARED})
     specs = [
-        PageSpec("/", "home.html", partial(_home, matrix, settings, links), "index"),
-        PageSpec("/models/", "models_index.html", partial(_models_index, matrix), "index"),
-        PageSpec("/gpus/", "gpus_index.html", partial(_gpus_index, matrix), "index"),
-        PageSpec("/guides/", "guides_index.html", partial(_guides_index, links), "index"),
-        PageSpec("/calculator/", "calculator.html", partial(_calculator, matrix), "index"),
-    ]
+        PageSpec("/", "home.html", partial(_home, matrix, settings, links), "index",
+                 catalog_wide | {CONTENT_META}),
+        PageSpec("/models/", "models_index.html", partial(_models_index, matrix), "index",
+                 catalog_wide),
+        PageSpec("/gpus/", "gpus_index.html", partial(_gpus_index, matrix), "index", catalog_wide),
+        PageSpec("/guides/", "guides_index.html", partial(_guides_index, links), "index",
+                 frozenset({CONTENT_META})),
+        PageSpec("/calculator/", "calculator.html", partial(_calculator, matrix), "index",
+                 catalog_wide),
+    ]  # fmt: skip
     for model in catalog.models:
+        own = frozenset({f"model:{model}", SHARED})
+        make_model = partial(_model, matrix, model)
         specs.append(
-            PageSpec(model_path(model), "model.html", partial(_model, matrix, model), "model")
+            PageSpec(model_path(model), "model.html", make_model, "model", own | {every_gpu})
         )
         for gpu in catalog.gpus:
             make = partial(_pair, matrix, model, gpu)
-            specs.append(PageSpec(pair_path(model, gpu), "pair.html", make, "pair"))
+            specs.append(
+                PageSpec(pair_path(model, gpu), "pair.html", make, "pair", own | {f"gpu:{gpu}"})
+            )
     for gpu in catalog.gpus:
-        specs.append(PageSpec(gpu_path(gpu), "gpu.html", partial(_gpu, matrix, gpu), "gpu"))
+        deps = frozenset({f"gpu:{gpu}", every_model, SHARED})
+        specs.append(PageSpec(gpu_path(gpu), "gpu.html", partial(_gpu, matrix, gpu), "gpu", deps))
     for page in pages:
         meta = _content_meta(page)
         kind = "guide" if page.section == "guides" else "page"
-        specs.append(PageSpec(meta.path, "content.html", partial(render_content, page, meta), kind))
+        # Refined after rendering with what its shortcodes read (build.render_content_first).
+        deps = catalog_wide | {content_key(page)}
+        specs.append(
+            PageSpec(meta.path, "content.html", partial(render_content, page, meta), kind, deps)
+        )
     specs += [
         PageSpec("/404.html", "404.html", partial(_not_found), "meta"),
-        PageSpec("/feed.xml", "feed.xml", partial(lambda: {"guides": links}), "meta"),
+        PageSpec("/feed.xml", "feed.xml", partial(lambda: {"guides": links}), "meta",
+                 frozenset({CONTENT_META})),
         PageSpec("/robots.txt", "robots.txt", partial(lambda: {}), "meta"),
         PageSpec("/_headers", "headers.txt", partial(lambda: {}), "meta"),
-        PageSpec("/api/catalog.json", None, partial(_api_catalog, matrix), "api"),
-        PageSpec(CALCULATOR_DATA, None, partial(make_calculator_data, catalog), "api"),
-    ]
+        PageSpec("/api/catalog.json", None, partial(_api_catalog, matrix), "api", catalog_wide),
+        PageSpec(CALCULATOR_DATA, None, partial(make_calculator_data, catalog), "api",
+                 catalog_wide),
+    ]  # fmt: skip
     specs += [
-        PageSpec(f"/api/models/{m}.json", None, partial(_api_model, matrix, m), "api")
+        PageSpec(f"/api/models/{m}.json", None, partial(_api_model, matrix, m), "api",
+                 frozenset({f"model:{m}", every_gpu, SHARED}))
         for m in catalog.models
-    ]
+    ]  # fmt: skip
     html_paths = tuple(s.path for s in specs if s.file.endswith(".html") and s.kind != "meta")
+    page_set = frozenset({every_model, every_gpu, CONTENT_META})
     specs.append(
-        PageSpec("/sitemap.xml", "sitemap.xml", partial(lambda: {"paths": html_paths}), "meta")
-    )
+        PageSpec("/sitemap.xml", "sitemap.xml", partial(lambda: {"paths": html_paths}), "meta",
+                 page_set)
+    )  # fmt: skip
     _refuse_duplicates(specs)
     return specs
 
