@@ -112,5 +112,5 @@ def test_a_template_edit_falls_back_to_a_full_build(
     template = project / "templates/404.html"
     template.write_text(template.read_text(encoding="utf-8") + "{# edited #}\n")
     report = builder.build()
-    assert report.pages > 50
+    assert report.pages == len(list((project / "site").rglob("*.html")))
     assert_equals_clean_build(project, tmp_path)
