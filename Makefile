@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# CI passes the hosting URL (make build BASE_URL=https://owner.github.io/repo/); without it the
+# build uses site.yaml's base_url.
+BASE_URL ?=
+
 build: $(STAMP)
-	$(BIN)/fitatlas build
+	$(BIN)/fitatlas build $(if $(BASE_URL),--base-url $(BASE_URL))
 
 check: $(STAMP)
 	$(BIN)/fitatlas check

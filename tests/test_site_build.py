@@ -132,12 +132,6 @@ def test_every_internal_link_and_anchor_resolves(built_site: Path) -> None:
     assert broken_links(built_site) == []
 
 
-def test_a_sub_path_build_has_no_link_escaping_it(fixture_project: Path, tmp_path: Path) -> None:
-    out = tmp_path / "sub"
-    build_site(fixture_project, out=out, base_url="https://host.example/deep/path/")
-    assert broken_links(out, prefix="/deep/path/") == []
-
-
 def test_the_summary_counts_pages(fixture_project: Path) -> None:
     report = build_site(fixture_project)
     assert report.pages == len(list((fixture_project / "site").rglob("*.html")))
