@@ -70,7 +70,7 @@ class Prepared:
     matrix: FitMatrix
     theme: Environment
     specs: list[PageSpec]
-    assets: dict[str, str]
+    assets: dict[str, Asset]
     pages: int
 
 
@@ -95,8 +95,8 @@ def prepare_site(
     pages = load_pages(project / "content", project)
     lap("content")
     url = base_url if base_url not in (None, "/") else settings.base_url
-    assets = hash_assets(project / "templates" / "static")
-    theme = make_theme_env(project / "templates", url, assets)
+    assets = load_assets(project / "templates" / "static")
+    theme = make_theme_env(project / "templates", url, {n: a.hashed for n, a in assets.items()})
     theme.globals.update(
         site=settings, model_path=model_path, gpu_path=gpu_path, pair_path=pair_path,
         tight_share=TIGHT_SHARE,
@@ -155,8 +155,8 @@ def build_site(
 
     try:
         staging.write_all(prepared.specs, render, jobs or os.cpu_count() or 1)
-        for name, hashed in prepared.assets.items():
-            staging.write(f"assets/{hashed}", read_asset(project / "templates" / "static" / name))
+        for asset in prepared.assets.values():
+            staging.write(f"assets/{asset.hashed}", asset.data)
         timer.lap("render")
         write_search_index(staging, iter_searched_files(prepared.specs))
         timer.lap("search")
@@ -172,12 +172,21 @@ def build_site(
     return report
 
 
-def hash_assets(static: Path) -> dict[str, str]:
-    """Static file name → content-hashed name ('site.css' → 'site.3f2a9c1b.css')."""
+@dataclass(frozen=True)
+class Asset:
+    """A static file as published, under its content-hashed name."""
+
+    hashed: str  # 'site.3f2a9c1b.css'
+    data: bytes
+
+
+def load_assets(static: Path) -> dict[str, Asset]:
+    """Static files by name, each read once, so the name's hash always matches the bytes."""
     assets = {}
     for path in sorted(p for p in static.glob("*") if p.is_file()):
-        digest = hashlib.sha256(read_asset(path)).hexdigest()[:10]
-        assets[path.name] = f"{path.stem}.{digest}{path.suffix}"
+        data = read_asset(path)
+        digest = hashlib.sha256(data).hexdigest()[:10]
+        assets[path.name] = Asset(f"{path.stem}.{digest}{path.suffix}", data)
     return assets
 
 
