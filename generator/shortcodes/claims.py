@@ -204,3 +204,42 @@ def default_runtime(ctx: ShortcodeContext, quant: str) -> str:
     table = ctx.matrix.catalog.quantizations
     q = ctx._check(quant, table, "quantization", ctx.deps.quants)
     return ctx.matrix.catalog.runtimes[table[q].runtimes[0]].name
+
+
+@shortcode
+def first_token(ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int) -> str:
+    """Estimated prefill speed and time to first token for a prompt as long as the default
+    context, as "9,800 tokens/s, 0.9 s to the first token" ("unknown" when the catalog has no
+    TFLOPS figure for the card). Example: ``{{ first_token("llama-3.1-8b", "q4_k_m",
+    "rtx-4090", 1) }}``."""
+    r = _result(ctx, model, quant, gpu, cards)
+    if r.prefill_tokens_per_s is None or r.time_to_first_token_s is None:
+        return "unknown (no TFLOPS figure for this card)"
+    return (
+        f"{r.prefill_tokens_per_s:,.0f} tokens/s, "
+        f"{r.time_to_first_token_s:,.1f} s to the first token"
+    )
+
+
+@shortcode
+def offload_plan(ctx: ShortcodeContext, model: str, quant: str, gpu: str) -> str:
+    """llama.cpp's best plan for running ``model`` at ``quant`` on one ``gpu`` with the site's
+    default system RAM when it does not fit in VRAM: which part stays on the card, how much
+    goes to RAM and the decode speed. Example: ``{{ offload_plan("llama-3.3-70b", "q4_k_m",
+    "rtx-4090") }}``."""
+    from generator.fit.engine import compute_offload
+
+    r = _result(ctx, model, quant, gpu, 1)
+    plan = compute_offload(r.setup, 1)
+    if plan is None:
+        raise ShortcodeError(f"{model} at {quant} needs no offload plan on one {gpu}, or has none")
+    where = (
+        f"{plan.gpu_layers} of {r.setup.model.architecture.layers} layers on the card"
+        if plan.kind == "layers"
+        else "the routed experts in system RAM and the rest on the card"
+    )
+    room = "fits" if plan.fits else "does not fit"
+    return (
+        f"{where}, {gib(plan.ram_bytes)} in system RAM ({room}), about "
+        f"{tokens_per_s(plan.decode_tokens_per_s)} tokens/s"
+    )
