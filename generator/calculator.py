@@ -4,7 +4,7 @@ All modelling stays in Python. The page's script only does the arithmetic this m
 out, on numbers computed here: weights and active weights per model × quantization (bytes), KV
 elements per token and layer counts, linear-attention state, runtime overheads (bytes), capacity
 per GPU × card count (bytes), bandwidths, prices, and the parallel layouts per card count.
-``tests/test_calculator_parity.py`` checks the page against ``fitatlas fit --json``.
+``tests/browser/test_calculator_parity.py`` checks the page against ``fitatlas fit --json``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Runs after every page is staged and before the swap, so a failed index fails the
 leaves ``site/`` as it was. Only pages a visitor looks for are indexed: models, GPUs, guides and
 standalone pages, and the calculator. Pagefind reads each page's ``<main data-pagefind-body>``
 (base.html) without its tables, which repeat every model and GPU name on every page and would
-bury the page a query is about. The Pagefind release is pinned in pyproject.toml; its binary
+bury the page a query is about; each page's section (Models, GPUs, Guides …) rides along as
+``data-pagefind-meta``, not as a filter, because Pagefind 1.5.2 writes filter values in hash-map
+order, which differs from run to run. The Pagefind release is pinned in pyproject.toml; its binary
 ships inside the ``pagefind_bin`` wheel, so indexing runs offline, and identical pages give a
 byte-identical index. The search box's own script is templates/static/search.js.
 """

@@ -166,14 +166,14 @@ def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: O
         raise FitQueryError(
             f"{runtime.name} has no {kv.id} KV cache; it offers: {', '.join(runtime.kv_dtypes)}"
         )
-    context = options.context or min(DEFAULT_CONTEXT, m.max_context)
+    context = min(DEFAULT_CONTEXT, m.max_context) if options.context is None else options.context
     if not 1 <= context <= m.max_context:
         raise FitQueryError(
             f"context must be 1 … {m.max_context} tokens for {m.name}, not {context}"
         )
     if options.batch < 1:
         raise FitQueryError(f"batch must be at least 1, not {options.batch}")
-    prompt = options.prompt or context
+    prompt = context if options.prompt is None else options.prompt
     if not 1 <= prompt <= context:
         raise FitQueryError(f"prompt must be 1 … {context} tokens (the context), not {prompt}")
     if options.ram_gib < 0 or options.ram_bandwidth_gbps <= 0:
