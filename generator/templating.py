@@ -82,6 +82,41 @@ def verdict_badge(verdict: str) -> Markup:
     )
 
 
+# Table cells: the text a person reads and the raw number a sort script reads. Filters rather
+# than template macros because the big tables call them thousands of times per page.
+
+
+def td_gib(value: float) -> Markup:
+    return Markup(f'<td data-sort="{value}">{gib(value)}</td>')
+
+
+def td_speed(value: float) -> Markup:
+    return Markup(f'<td data-sort="{value:.1f}">{tokens_per_s(value)}</td>')
+
+
+def td_money(value: float | None) -> Markup:
+    if value is None:
+        return Markup("<td>—</td>")
+    return Markup(f'<td data-sort="{value:.2f}">{money(value)}</td>')
+
+
+def td_context(value: int) -> Markup:
+    if not value:
+        return Markup('<td data-sort="0">none</td>')
+    return Markup(f'<td data-sort="{value}">{tokens(value)}</td>')
+
+
+def td_cards(cell: Any) -> Markup:
+    """Fewest cards of one model × quantization × GPU, with its verdict's symbol and class."""
+    if not cell.fits:
+        return Markup('<td class="verdict-does-not-fit">✗ —</td>')
+    verdict = cell.result.verdict.value
+    symbol = "!" if verdict == "tight" else "✓"
+    return Markup(
+        f'<td class="verdict-{verdict}" data-sort="{cell.min_gpus}">{symbol} {cell.min_gpus}×</td>'
+    )
+
+
 FILTERS = {
     "gib": gib,
     "gib_number": gib_number,
@@ -92,6 +127,11 @@ FILTERS = {
     "num": num,
     "factor": factor,
     "verdict_badge": verdict_badge,
+    "td_gib": td_gib,
+    "td_speed": td_speed,
+    "td_money": td_money,
+    "td_context": td_context,
+    "td_cards": td_cards,
 }
 
 
