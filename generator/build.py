@@ -5,6 +5,7 @@ load catalog → compute matrix → load settings and content → theme → plan
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -153,6 +154,10 @@ def build_site(
     def render(spec: PageSpec) -> tuple[str, bytes]:
         return spec.file, render_spec(spec, theme, minify)
 
+    # Everything loaded so far lives until the end: stop the collector re-walking it while
+    # thousands of pages render (the forked workers inherit the frozen heap).
+    gc.collect()
+    gc.freeze()
     try:
         staging.write_all(prepared.specs, render, jobs or os.cpu_count() or 1)
         for asset in prepared.assets.values():
@@ -164,6 +169,8 @@ def build_site(
     except BaseException:
         staging.discard()
         raise
+    finally:
+        gc.unfreeze()  # a long-running serve must not keep every old build frozen
     timer.lap("write")
     report.pages = sum(1 for s in prepared.specs if s.file.endswith(".html"))
     report.files = len(staging.written)
