@@ -1,6 +1,6 @@
 """The dev server: build once, serve ``site/`` on 127.0.0.1 with live reload, rebuild on change.
 
-It sits on top of the build (``build_site``) and the ``livereload`` package and reaches into no
+It sits on top of the incremental build (``IncrementalBuilder``) and the ``livereload`` package and reaches into no
 stage. Its builds are unminified because livereload injects its script before a literal
 ``</head>``, which minified HTML leaves out. A failed rebuild prints its located error and
 changes nothing on disk (the writer only swaps a complete build into place), so the browser keeps
@@ -13,6 +13,7 @@ import errno
 import ipaddress
 import logging
 import os
+import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +24,10 @@ from types import FrameType, TracebackType
 from jinja2 import TemplateError, TemplateSyntaxError
 from livereload import Server  # type: ignore[import-untyped]
 
-from generator.build import BuildReport, build_site
+from generator.build import BuildReport
 from generator.catalog.loader import CatalogError
 from generator.errors import SiteError
+from generator.incremental import IncrementalBuilder
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +74,23 @@ def _run(server: Server, root: Path, host: str, port: int) -> None:
 
 @dataclass
 class Rebuilder:
-    """Rebuilds the site when its sources differ from those of the last attempt."""
+    """Rebuilds the site when its sources differ from those of the last attempt.
+
+    The first build is a full one; later ones re-render only the pages that depend on what
+    changed (``generator.incremental``), so an edited guide reloads in a fraction of a second.
+    """
 
     project: Path
     base_url: str
     attempted: Fingerprint = frozenset()
+    builder: IncrementalBuilder | None = None
 
     def build(self) -> BuildReport:
         """One unminified build into ``project/site``; raises whatever the build raises."""
         self.attempted = load_fingerprint(self.project)
-        return build_site(self.project, base_url=self.base_url, minify=False)
+        if self.builder is None:
+            self.builder = IncrementalBuilder(self.project, self.project / "site", self.base_url)
+        return self.builder.build()
 
     def rebuild_if_changed(self) -> None:
         """Rebuild and log one line; on failure log the error and keep the last good site."""
@@ -130,7 +139,7 @@ def describe_error(exc: Exception) -> str:
     if isinstance(exc, TemplateSyntaxError):
         return f"{_display(exc.filename or exc.name or '?')}:{exc.lineno}: {exc.message}"
     if isinstance(exc, TemplateError):
-        where = _template_frame(exc.__traceback__)
+        where = _template_frame(exc.__traceback__) or _remote_template_frame(exc)
         return f"{where}: {type(exc).__name__}: {exc}" if where else f"{type(exc).__name__}: {exc}"
     return str(exc)
 
@@ -145,6 +154,13 @@ def _template_frame(tb: TracebackType | None) -> str | None:
             where = f"{_display(filename)}:{tb.tb_lineno}"
         tb = tb.tb_next
     return where
+
+
+def _remote_template_frame(exc: BaseException) -> str | None:
+    """The same for an error raised in a render worker, from the traceback text it sends back."""
+    # multiprocessing attaches the worker's formatted traceback as the exception's cause.
+    found = re.findall(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)', str(exc.__cause__ or ""))
+    return f"{_display(found[-1][0])}:{found[-1][1]}" if found else None
 
 
 def _display(path: str) -> str:
