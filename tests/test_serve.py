@@ -94,9 +94,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """One ``python -m generator serve`` for the module, stopped by PID afterwards."""
-    project = copy_project(tmp_path_factory.mktemp("serve"))
+    scratch = tmp_path_factory.mktemp("serve")
+    project = copy_project(scratch / "project")
     port = find_free_port()
-    stderr_path = project.parent / "serve.stderr"
+    stderr_path = scratch / "serve.stderr"
     command = [sys.executable, "-m", "generator", "--project", str(project), "serve"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
     with stderr_path.open("wb") as stderr:
