@@ -1,10 +1,12 @@
 """The dev server: build once, serve ``site/`` on 127.0.0.1 with live reload, rebuild on change.
 
-It sits on top of the incremental build (``IncrementalBuilder``) and the ``livereload`` package and reaches into no
-stage. Its builds are unminified because livereload injects its script before a literal
-``</head>``, which minified HTML leaves out. A failed rebuild prints its located error and
-changes nothing on disk (the writer only swaps a complete build into place), so the browser keeps
-showing the last good site until the sources are fixed. A failed *first* build stops the server.
+It sits on top of the incremental build (``IncrementalBuilder``) and the ``livereload`` package
+and reaches into no stage. Its builds are unminified because livereload injects its script
+before a literal ``</head>``, which minified HTML leaves out. A failed rebuild raises before
+anything is written (a full build swaps a complete staging folder into place; an incremental one
+renders every affected page before writing any), so it prints its located error and the browser
+keeps showing the last good site until the sources are fixed. A failed *first* build stops the
+server.
 """
 
 from __future__ import annotations
