@@ -13,8 +13,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from jinja2 import TemplateError
+
 from generator.catalog.loader import CatalogError, load_catalog
 from generator.catalog.schema import Catalog
+from generator.errors import SiteError, describe_error
 from generator.fit.engine import (
     DEFAULT_RAM_BANDWIDTH_GBPS,
     DEFAULT_RAM_GIB,
@@ -52,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS + _site_errors() as exc:
         if args.debug:
             raise
-        print(str(exc), file=sys.stderr)
+        print(describe_error(exc), file=sys.stderr)
         return 1
 
 
@@ -97,9 +100,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _site_errors() -> tuple[type[Exception], ...]:
-    from generator.errors import SiteError
-
-    return (SiteError,)
+    # A template error is the theme author's mistake: located, but not a crash.
+    return (SiteError, TemplateError)
 
 
 def _load(args: argparse.Namespace) -> Catalog:

@@ -162,3 +162,14 @@ def test_every_shortcode_problem_of_every_page_is_reported_at_once(fixture_proje
         "content/guides/fixture-guide.md:12",
         f"content/methodology.md:{nope_line}",
     ]
+
+
+def test_a_template_mistake_is_reported_with_its_file_and_line(
+    fixture_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = fixture_project / "templates/robots.txt"
+    template.write_text(template.read_text(encoding="utf-8") + "{{ no_such_name }}\n")
+    assert main(["--project", str(fixture_project), "build"]) == 1
+    err = capsys.readouterr().err
+    assert "templates/robots.txt:" in err and "no_such_name" in err and "Traceback" not in err
+    assert not (fixture_project / "site").exists()
