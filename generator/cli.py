@@ -39,8 +39,9 @@ from generator.fit.placement import Placement
 
 log = logging.getLogger("fitatlas")
 
-#: Errors a user can fix; printed as one message each, never with a traceback.
-USER_ERRORS: tuple[type[Exception], ...] = (CatalogError, FitQueryError)
+#: Errors a user can fix; printed as one message each, never with a traceback. A template
+#: error is the theme author's mistake: located, but not a crash.
+USER_ERRORS: tuple[type[Exception], ...] = (CatalogError, FitQueryError, SiteError, TemplateError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except USER_ERRORS + _site_errors() as exc:
+    except USER_ERRORS as exc:
         if args.debug:
             raise
         print(describe_error(exc), file=sys.stderr)
@@ -97,11 +98,6 @@ def make_parser() -> argparse.ArgumentParser:
     catalog.add_argument("--json", action="store_true")
     catalog.set_defaults(handler=_cmd_catalog)
     return parser
-
-
-def _site_errors() -> tuple[type[Exception], ...]:
-    # A template error is the theme author's mistake: located, but not a crash.
-    return (SiteError, TemplateError)
 
 
 def _load(args: argparse.Namespace) -> Catalog:

@@ -244,13 +244,17 @@ def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[Quan
     rows = []
     for quant_id in model.quantizations:
         cell = matrix.cell(model.id, quant_id, probe)
-        totals = []
-        for ctx in contexts:
-            setup = resolve_setup(catalog, model.id, quant_id, probe, Options(context=ctx))
-            totals.append((ctx, compute_fit(setup, 1).memory.total))
+        # contexts[0] is the cell's own context, so its breakdown gives weights and KV cache too.
+        memories = [
+            compute_fit(
+                resolve_setup(catalog, model.id, quant_id, probe, Options(context=c)), 1
+            ).memory
+            for c in contexts
+        ]
+        totals = tuple((c, m.total) for c, m in zip(contexts, memories, strict=True))
         names = tuple(catalog.runtimes[r].name for r in cell.setup.quant.runtimes)
-        first = compute_fit(cell.setup, 1).memory
-        rows.append(QuantRow(cell.setup.quant, first.weights, first.kv_cache, tuple(totals), names))
+        first = memories[0]
+        rows.append(QuantRow(cell.setup.quant, first.weights, first.kv_cache, totals, names))
     return tuple(rows)
 
 

@@ -74,19 +74,22 @@ def diff_catalog(old: Catalog, new: Catalog) -> set[str]:
     return keys
 
 
-def diff_content(project: Path, old: dict[str, str], new: dict[str, str]) -> set[str]:
-    """Dependency keys of the Markdown pages that changed; front matter changes add meta."""
+def diff_content(
+    project: Path, old: dict[str, str], new: dict[str, str], old_front: dict[str, str]
+) -> set[str]:
+    """Dependency keys of the Markdown pages that changed; front matter changes add meta.
+
+    ``old`` and ``new`` hash each page; ``old_front`` holds each page's front matter as of
+    ``old``.
+    """
     changed = {path for path in old.keys() | new.keys() if old.get(path) != new.get(path)}
     keys = {f"content:{path}" for path in changed}
     if old.keys() != new.keys():
         keys.add(CONTENT_META)
     for path in changed & old.keys() & new.keys():
-        if _front_matter(project / path) != _front_matter_cache.get(path):
+        if _front_matter(project / path) != old_front.get(path):
             keys.add(CONTENT_META)
     return keys
-
-
-_front_matter_cache: dict[str, str] = {}
 
 
 def _front_matter(path: Path) -> str:
@@ -94,9 +97,9 @@ def _front_matter(path: Path) -> str:
     return text.split("---", 2)[1] if text.startswith("---") and text.count("---") >= 2 else ""
 
 
-def _remember_front_matter(project: Path, content: dict[str, str]) -> None:
-    _front_matter_cache.clear()
-    _front_matter_cache.update({p: _front_matter(project / p) for p in content})
+def read_front_matter(project: Path, content: dict[str, str]) -> dict[str, str]:
+    """Each page's front matter text, by the paths of ``content``."""
+    return {p: _front_matter(project / p) for p in content}
 
 
 @dataclass
@@ -111,6 +114,7 @@ class IncrementalBuilder:
     catalog: Catalog | None = None
     matrix: FitMatrix | None = None
     files: set[str] = field(default_factory=set)
+    front_matter: dict[str, str] = field(default_factory=dict)
 
     def build(self) -> BuildReport:
         """Rebuild after an edit; a full build the first time or when the theme changed."""
@@ -124,10 +128,12 @@ class IncrementalBuilder:
             catalog = load_catalog(self.project / "catalog")
             changed |= diff_catalog(self.catalog, catalog)
             matrix = compute_matrix(catalog)
-        changed |= diff_content(self.project, self.inputs.content, inputs.content)
+        changed |= diff_content(
+            self.project, self.inputs.content, inputs.content, self.front_matter
+        )
         report = self._write_changed(changed, catalog, matrix) if changed else BuildReport()
         self.inputs, self.catalog, self.matrix = inputs, catalog, matrix
-        _remember_front_matter(self.project, inputs.content)
+        self.front_matter = read_front_matter(self.project, inputs.content)
         report.stages["incremental"] = time.perf_counter() - started
         return report
 
@@ -139,7 +145,7 @@ class IncrementalBuilder:
         self.files = {
             p.relative_to(self.out).as_posix() for p in self.out.rglob("*") if p.is_file()
         }
-        _remember_front_matter(self.project, inputs.content)
+        self.front_matter = read_front_matter(self.project, inputs.content)
         return report
 
     def _write_changed(

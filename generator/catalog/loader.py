@@ -230,11 +230,15 @@ def _check_references(
     for runtime, label, lines in parsed["runtimes"]:
         for i, kv in enumerate(runtime.kv_dtypes):
             yield from ref("runtimes", label, lines, ("kv_dtypes", i), kv, "kv_dtypes")
+    tables = {
+        kind: {e.id: e for e, _, _ in parsed[kind]}
+        for kind in ("models", "quantizations", "runtimes")
+    }
     for m, label, lines in parsed["measurements"]:
         for key, target in MEASUREMENT_REFS.items():
             yield from ref("measurements", label, lines, (key,), getattr(m, key), target)
         if not faulty & {m.model, m.quant, m.runtime, m.kv_dtype}:
-            yield from _check_measurement(m, label, lines, parsed)
+            yield from _check_measurement(m, label, lines, tables)
 
 
 MEASUREMENT_REFS = {
@@ -244,12 +248,11 @@ MEASUREMENT_REFS = {
 
 
 def _check_measurement(
-    m: Measurement, label: str, lines: _Lines, parsed: dict[str, list[tuple[Any, str, _Lines]]]
+    m: Measurement, label: str, lines: _Lines, tables: dict[str, dict[str, Any]]
 ) -> Iterator[Problem]:
-    """A measurement must be a configuration the engine can estimate."""
-    models = {e.id: e for e, _, _ in parsed["models"]}
-    quants = {e.id: e for e, _, _ in parsed["quantizations"]}
-    runtimes = {e.id: e for e, _, _ in parsed["runtimes"]}
+    """A measurement must be a configuration the engine can estimate (tables: valid entries by
+    kind and id)."""
+    models, quants, runtimes = tables["models"], tables["quantizations"], tables["runtimes"]
     where = ("measurements", _index(label))
     model = models.get(m.model)
     if model is not None and m.quant not in model.quantizations:

@@ -15,9 +15,11 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from generator.catalog.schema import suggest
+from generator.contexts import make_capacity
 from generator.errors import SiteError
 from generator.fit.engine import FitResult
 from generator.fit.matrix import FitMatrix
+from generator.fit.verdict import Capacity
 
 EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 UNCLOSED = re.compile(r"\{\{")
@@ -120,11 +122,9 @@ def _expect(claim: Any, actual: Any, what: str) -> None:
         raise ShortcodeError(f"the text claims {what} is {claim!r}, but the engine says {actual!r}")
 
 
-def _capacity(ctx: ShortcodeContext, gpu: str, cards: Any) -> Any:
-    from generator.fit.verdict import compute_capacity
-
+def _capacity(ctx: ShortcodeContext, gpu: str, cards: Any) -> Capacity:
     g = ctx.matrix.catalog.gpus[ctx.gpu(gpu)]
-    return compute_capacity(g, ctx.matrix.catalog.interconnect_of(g), ctx.cards(g.id, cards))
+    return make_capacity(ctx.matrix, g, ctx.cards(g.id, cards))
 
 
 def _price(ctx: ShortcodeContext, gpu: str, cards: int) -> float:
