@@ -98,11 +98,14 @@ def prepare_site(
     url = base_url if base_url not in (None, "/") else settings.base_url
     assets = load_assets(project / "templates" / "static")
     theme = make_theme_env(project / "templates", url, {n: a.hashed for n, a in assets.items()})
+    url_for = make_url_for(url)
     theme.globals.update(
         site=settings, model_path=model_path, gpu_path=gpu_path, pair_path=pair_path,
+        model_url=lambda model: url_for(model_path(model)),
+        gpu_url=lambda gpu: url_for(gpu_path(gpu)),
+        pair_url=lambda model, gpu: url_for(pair_path(model, gpu)),
         tight_share=TIGHT_SHARE,
     )  # fmt: skip
-    url_for = make_url_for(url)
     renderer = make_content_renderer(lambda: ShortcodeContext(matrix, theme, url_for))
     specs = render_content_first(plan_site(matrix, pages, settings, renderer))
     lap("plan")
@@ -138,7 +141,6 @@ def build_site(
     project: Path,
     out: Path | None = None,
     base_url: str | None = None,
-    minify: bool = True,
     jobs: int | None = None,
 ) -> BuildReport:
     """Build the whole site into ``out`` (default ``project/site``); all or nothing.
@@ -152,7 +154,7 @@ def build_site(
     theme = prepared.theme
 
     def render(spec: PageSpec) -> tuple[str, bytes]:
-        return spec.file, render_spec(spec, theme, minify)
+        return spec.file, render_spec(spec, theme)
 
     # Everything loaded so far lives until the end: stop the collector re-walking it while
     # thousands of pages render (the forked workers inherit the frozen heap).

@@ -156,6 +156,7 @@ class PairPage:
     speed_error: float | None  # median relative error of decode estimates against measurements
     measured: tuple[Comparison, ...]  # every published measurement of this model on this GPU
     ram_gib: float  # system RAM the offload plans assume
+    layout: PairRow | None  # the best row when it spans several cards: what each card holds
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,6 @@ class IncrementalBuilder:
     project: Path
     out: Path
     base_url: str | None = None
-    minify: bool = False
     inputs: Inputs | None = None
     catalog: Catalog | None = None
     matrix: FitMatrix | None = None
@@ -138,7 +137,7 @@ class IncrementalBuilder:
         return report
 
     def _full(self, inputs: Inputs) -> BuildReport:
-        report = build_site(self.project, out=self.out, base_url=self.base_url, minify=self.minify)
+        report = build_site(self.project, out=self.out, base_url=self.base_url)
         self.inputs = inputs
         self.catalog = load_catalog(self.project / "catalog")
         self.matrix = compute_matrix(self.catalog)
@@ -155,7 +154,7 @@ class IncrementalBuilder:
         assert catalog is not None and matrix is not None
         prepared = prepare_site(self.project, self.base_url, matrix=matrix)
         rendered = {
-            spec.file: render_spec(spec, prepared.theme, self.minify)
+            spec.file: render_spec(spec, prepared.theme)
             for spec in prepared.specs
             if spec.depends_on(changed)
         }

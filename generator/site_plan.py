@@ -318,9 +318,12 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str) -> PairPage:
     context = rows[0].cell.setup.context
     median = error.median_abs if error else None
     measured = tuple(c for r in rows for c in r.measured)
+    layout = next(
+        (r for r in rows if r.cell is best and r.placement and r.cell.result.cards > 1), None
+    )
     return PairPage(
         meta, model, gpu, context, tuple(rows), best, fewest, best_single, median, measured,
-        DEFAULT_RAM_GIB,
+        DEFAULT_RAM_GIB, layout,
     )  # fmt: skip
 
 

@@ -6,12 +6,13 @@ Display convention for the whole site: memory in GiB (2^30 bytes) with one decim
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from generator.fit.memory import GIB
 
@@ -86,12 +87,17 @@ def verdict_badge(verdict: str) -> Markup:
 # than template macros because the big tables call them thousands of times per page.
 
 
-def td_gib(value: float) -> Markup:
-    return Markup(f'<td data-sort="{value}">{gib(value)}</td>')
+def td_gib(value: float, col: str | None = None) -> Markup:
+    return Markup(f'<td data-sort="{value}"{_col(col)}>{gib(value)}</td>')
 
 
-def td_speed(value: float) -> Markup:
-    return Markup(f'<td data-sort="{value:.1f}">{tokens_per_s(value)}</td>')
+def td_speed(value: float, col: str | None = None) -> Markup:
+    return Markup(f'<td data-sort="{value:.1f}"{_col(col)}>{tokens_per_s(value)}</td>')
+
+
+def _col(col: str | None) -> str:
+    """A ``data-col`` attribute naming a cell's column for scripts and tests (a fixed word)."""
+    return "" if col is None else f' data-col="{col}"'
 
 
 def td_money(value: float | None) -> Markup:
@@ -117,6 +123,23 @@ def td_cards(cell: Any) -> Markup:
     )
 
 
+def placement_summary(placement: Any) -> Markup:
+    """The runtime's verdict for its fullest card: 'badge 77.7 GiB of 80.0 GiB'."""
+    fullest = placement.fullest.total
+    return Markup(
+        f"{verdict_badge(placement.verdict.value)} {gib(fullest)} of {gib(placement.card_capacity)}"
+    )
+
+
+def command_list(commands: dict[str, str]) -> Markup:
+    """Launch commands as a definition list: each runtime's name, then its command line."""
+    items = "".join(
+        f"<dt>{escape(runtime)}</dt>\n<dd><pre><code>{escape(line)}</code></pre></dd>\n"
+        for runtime, line in commands.items()
+    )
+    return Markup(f'<dl class="commands">\n{items}</dl>\n')
+
+
 FILTERS = {
     "gib": gib,
     "gib_number": gib_number,
@@ -132,6 +155,8 @@ FILTERS = {
     "td_money": td_money,
     "td_context": td_context,
     "td_cards": td_cards,
+    "placement_summary": placement_summary,
+    "command_list": command_list,
 }
 
 
@@ -147,10 +172,28 @@ def make_url_for(base_url: str) -> Any:
     return url_for
 
 
+#: Indentation at the start of a template line: it only shapes the source, never the page.
+_INDENT = re.compile(r"\n[ \t]+")
+
+
+class CompactLoader(FileSystemLoader):
+    """Templates as written, minus each line's indentation, removed once when a template loads.
+
+    Pages come out compact without minifying every rendered page (which cost about a third of
+    rendering a model-on-GPU page). Indentation is safe to drop because no template holds
+    multi-line ``<pre>`` or ``<textarea>`` text; rendered values (Markdown, commands) are not
+    touched.
+    """
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        return _INDENT.sub("\n", source), filename, uptodate
+
+
 def make_theme_env(templates: Path, base_url: str, assets: dict[str, str]) -> Environment:
     """The Jinja environment for page templates: autoescaped, strict about missing names."""
     env = Environment(
-        loader=FileSystemLoader(templates),
+        loader=CompactLoader(templates),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

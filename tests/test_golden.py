@@ -28,7 +28,7 @@ def output_files(site: Path) -> dict[str, bytes]:
 def test_the_fixture_site_matches_the_golden_tree(tmp_path: Path, update_golden: bool) -> None:
     project = copy_project(tmp_path / "project", FIXTURE)
     site = tmp_path / "site"
-    build_site(project, out=site, minify=False)
+    build_site(project, out=site)
     built = output_files(site)
     if update_golden:
         shutil.rmtree(GOLDEN, ignore_errors=True)

@@ -20,7 +20,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def builder(project: Path) -> IncrementalBuilder:
-    builder = IncrementalBuilder(project, project / "site", minify=True)
+    builder = IncrementalBuilder(project, project / "site")
     builder.build()
     return builder
 
@@ -32,7 +32,7 @@ def without_search(tree: dict[str, str]) -> dict[str, str]:
 
 def assert_equals_clean_build(project: Path, tmp_path: Path) -> None:
     clean = tmp_path / "clean"
-    build_site(project, out=clean, minify=True)
+    build_site(project, out=clean)
     assert without_search(tree_digest(project / "site")) == without_search(tree_digest(clean))
 
 

@@ -109,7 +109,7 @@ def test_a_script_in_a_catalog_name_is_escaped_on_every_page(fixture_project: Pa
     evil = "<script>alert(1)</script> Card"
     edit_yaml(fixture_project / "catalog/gpus.yaml", "gpus", 0, name=evil)
     site = fixture_project / "site"
-    build_site(fixture_project, minify=False)
+    build_site(fixture_project)
     pages = sorted(site.rglob("*.html"))
     shown = 0
     for page in pages:
@@ -140,7 +140,7 @@ def test_the_summary_counts_pages(fixture_project: Path) -> None:
 
 def test_a_shortcode_may_span_lines(fixture_project: Path) -> None:
     write_guide(fixture_project, 'Pooled: {{ effective_vram("h100-sxm",\n   2, expect=147.2) }}.')
-    build_site(fixture_project, minify=False)
+    build_site(fixture_project)
     html = (fixture_project / "site/guides/fixture-guide/index.html").read_text(encoding="utf-8")
     assert "Pooled: 147.2 GiB." in html
 
