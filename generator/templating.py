@@ -131,6 +131,35 @@ def placement_summary(placement: Any) -> Markup:
     )
 
 
+def pair_cells(row: Any, max_gpus: int) -> Markup:
+    """The cells of one quantization's row on a model × GPU page, after its name: cards, memory
+    needed, effective VRAM, verdict, the runtime's fullest card, longest context, speed, cost
+    and runtime. Written here rather than in pair.html because every pair page has one per
+    quantization, and the site has thousands of pair pages."""
+    cell = row.cell
+    result = cell.result
+    if cell.fits:
+        cards = f'<td data-sort="{cell.min_gpus}" data-col="cards">{cell.min_gpus}×</td>'
+        tail = (
+            f"{td_context(cell.max_context)}\n{td_speed(result.decode_tokens_per_s, 'speed')}\n"
+            f"{td_money(result.cost_per_hour_usd)}"
+        )
+    else:
+        cards = f'<td class="t" data-col="cards">does not fit on {max_gpus}</td>'
+        tail = "<td>—</td>\n<td>—</td>\n<td>—</td>"
+    if row.placement:
+        runtime_verdict = placement_summary(row.placement)
+    else:
+        runtime_verdict = f"cannot shard over {result.cards}"
+    return Markup(
+        f"{cards}\n{td_gib(result.memory.total, 'total')}\n"
+        f"{td_gib(result.capacity.effective, 'effective')}\n"
+        f'<td data-col="verdict">{verdict_badge(result.verdict.value)}</td>\n'
+        f'<td data-col="runtime-verdict">{runtime_verdict}</td>\n{tail}\n'
+        f'<td class="t">{escape(cell.setup.runtime.name)}</td>'
+    )
+
+
 def command_list(commands: dict[str, str]) -> Markup:
     """Launch commands as a definition list: each runtime's name, then its command line."""
     items = "".join(
@@ -157,6 +186,7 @@ FILTERS = {
     "td_cards": td_cards,
     "placement_summary": placement_summary,
     "command_list": command_list,
+    "pair_cells": pair_cells,
 }
 
 
