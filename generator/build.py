@@ -27,7 +27,7 @@ from generator.search import iter_searched_files, write_search_index
 from generator.settings import load_settings
 from generator.shortcodes import ShortcodeContext
 from generator.site_plan import SHARED, PageSpec, gpu_path, model_path, pair_path, plan_site
-from generator.templating import make_theme_env, make_url_for
+from generator.templating import make_shell_globals, make_theme_env, make_url_for
 from generator.writer import Staging
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def prepare_site(
         model_url=lambda model: url_for(model_path(model)),
         gpu_url=lambda gpu: url_for(gpu_path(gpu)),
         pair_url=lambda model, gpu: url_for(pair_path(model, gpu)),
-        tight_share=TIGHT_SHARE,
+        tight_share=TIGHT_SHARE, **make_shell_globals(theme),
     )  # fmt: skip
     renderer = make_content_renderer(lambda: ShortcodeContext(matrix, theme, url_for))
     specs = render_content_first(plan_site(matrix, pages, settings, renderer))

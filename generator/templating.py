@@ -190,6 +190,30 @@ FILTERS = {
 }
 
 
+def make_shell_globals(env: Environment) -> dict[str, Any]:
+    """``site_header(spec_path)`` and ``site_footer()`` for base.html: the page shell's fixed
+    parts, each rendered once per build (the header once per navigation state) and reused, so
+    thousands of pages do not each rebuild the same links."""
+    rendered: dict[tuple[str, str, bool], Markup] = {}
+
+    def render_once(name: str, section: str = "", exact: bool = False) -> Markup:
+        key = (name, section, exact)
+        if key not in rendered:
+            text = env.get_template(name).render(section=section, exact=exact)
+            rendered[key] = Markup(text.rstrip("\n"))  # base.html puts it on its own line
+        return rendered[key]
+
+    def site_header(spec_path: str) -> Markup:
+        parts = spec_path.split("/")  # '/models/x/' → ['', 'models', 'x', '']
+        section = f"/{parts[1]}/" if len(parts) > 2 else spec_path
+        return render_once("_header.html", section, spec_path == section)
+
+    def site_footer() -> Markup:
+        return render_once("_footer.html")
+
+    return {"site_header": site_header, "site_footer": site_footer}
+
+
 def make_url_for(base_url: str) -> Any:
     """A function mapping a site path ('/gpus/') to a link under the base URL's path."""
     prefix = urlsplit(base_url).path.rstrip("/")
