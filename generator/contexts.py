@@ -57,6 +57,11 @@ class CompatRow:
     gpu: GPU
     cells: tuple[Cell, ...]  # in the model's quantization order
 
+    @property
+    def one_card(self) -> bool:
+        """Whether one card holds the model at some quantization."""
+        return any(cell.min_gpus == 1 for cell in self.cells)
+
 
 @dataclass(frozen=True)
 class Launch:

@@ -160,6 +160,22 @@ def pair_cells(row: Any, max_gpus: int) -> Markup:
     )
 
 
+def detail_cells(cell: Any) -> Markup:
+    """The cells of one GPU's row in a model page's per-quantization details, after the GPU's
+    name: cards, effective VRAM, verdict, speed, cost, longest context. Python for the same
+    reason as ``pair_cells``: a model page has one row per GPU and quantization."""
+    result = cell.result
+    verdict = f"<td>{verdict_badge(result.verdict.value)}</td>"
+    effective = td_gib(result.capacity.effective)
+    if not cell.fits:
+        return Markup(f"<td>—</td>\n{effective}\n{verdict}\n<td>—</td>\n<td>—</td>\n<td>—</td>")
+    return Markup(
+        f'<td data-sort="{cell.min_gpus}">{cell.min_gpus}×</td>\n{effective}\n{verdict}\n'
+        f"{td_speed(result.decode_tokens_per_s)}\n{td_money(result.cost_per_hour_usd)}\n"
+        f"{td_context(cell.max_context)}"
+    )
+
+
 def command_list(commands: dict[str, str]) -> Markup:
     """Launch commands as a definition list: each runtime's name, then its command line."""
     items = "".join(
@@ -187,6 +203,7 @@ FILTERS = {
     "placement_summary": placement_summary,
     "command_list": command_list,
     "pair_cells": pair_cells,
+    "detail_cells": detail_cells,
 }
 
 
