@@ -123,6 +123,11 @@ def td_cards(cell: Any) -> Markup:
     )
 
 
+def td_cards_row(cells: Any) -> Markup:
+    """``td_cards`` of each cell, one per line: a whole row of a model page's matrix."""
+    return Markup("\n".join(td_cards(cell) for cell in cells))
+
+
 def placement_summary(placement: Any) -> Markup:
     """The runtime's verdict for its fullest card: 'badge 77.7 GiB of 80.0 GiB'."""
     fullest = placement.fullest.total
@@ -200,6 +205,7 @@ FILTERS = {
     "td_money": td_money,
     "td_context": td_context,
     "td_cards": td_cards,
+    "td_cards_row": td_cards_row,
     "placement_summary": placement_summary,
     "command_list": command_list,
     "pair_cells": pair_cells,
