@@ -45,22 +45,25 @@ class Staging:
     ) -> None:
         """Render and write every item, in ``jobs`` forked processes when more than one.
 
-        Each process takes every jobs-th item (so heavy pages spread evenly) and writes its
-        files itself; only paths and sizes travel back. The files do not depend on which
-        process wrote them, so the output stays byte-identical.
+        Items go out in runs of ``CHUNK`` neighbours to whichever process is free, so the
+        processes stay busy to the end, and neighbours (a model's pages) mostly land in one
+        process, which then touches, and copies on write, only its share of the shared data.
+        Each process writes its files itself; only paths and sizes travel back. The files do
+        not depend on which process wrote them, so the output stays byte-identical.
         """
         if jobs <= 1 or len(items) < MIN_ITEMS_PER_JOB * 2:
             for item in items:
                 self.write(*render(item))
             return
         global _JOB
-        _JOB = (self.root, items, render, jobs)
+        _JOB = (self.root, items, render)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                done = pool.map(_write_share, range(jobs))
+                starts = range(0, len(items), CHUNK)
+                done = list(pool.imap_unordered(_write_chunk, starts))
         finally:
             _JOB = None
-        for rel, size in sorted(pair for share in done for pair in share):
+        for rel, size in sorted(pair for chunk in done for pair in chunk):
             if rel in self.written:
                 raise SiteError(f"refusing to write {rel} twice")
             self._record(rel, size)
@@ -88,15 +91,17 @@ class Staging:
 
 #: Below this many items per process, forking costs more than it saves.
 MIN_ITEMS_PER_JOB = 100
-_JOB: tuple[Path, Sequence[Any], Callable[[Any], tuple[str, bytes]], int] | None = None
+#: Items handed to a process at a time: small enough that the last runs finish together.
+CHUNK = 16
+_JOB: tuple[Path, Sequence[Any], Callable[[Any], tuple[str, bytes]]] | None = None
 
 
-def _write_share(index: int) -> list[tuple[str, int]]:
-    """Worker: render and write items index, index + jobs, …; return (path, size) pairs."""
+def _write_chunk(start: int) -> list[tuple[str, int]]:
+    """Worker: render and write items start … start + CHUNK - 1; return (path, size) pairs."""
     assert _JOB is not None
-    root, items, render, jobs = _JOB
+    root, items, render = _JOB
     written = []
-    for item in items[index::jobs]:
+    for item in items[start : start + CHUNK]:
         rel, data = render(item)
         _write_file(root, rel, data)
         written.append((rel, len(data)))
