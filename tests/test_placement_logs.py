@@ -31,7 +31,7 @@ import pytest
 
 from generator.catalog.schema import Catalog
 from generator.fit.engine import Options, compute_placement, resolve_setup
-from generator.fit.placement import Placement
+from generator.fit.placement import Placement, llama_cpp_layers
 
 MIB = 2**20
 GIB = 2**30
@@ -203,3 +203,12 @@ def test_vllm_weights_per_gpu_are_within_half_a_percent_of_the_logged_weight_mem
     placement = tensor_parallel_placement(catalog, log)
     for card in placement.cards:
         assert card.weights / GIB == pytest.approx(log.weights_gib, rel=VLLM_WEIGHTS_TOLERANCE)
+
+
+def test_llama_cpp_layer_counts_match_assigning_each_layer_to_its_card_one_by_one() -> None:
+    for layers in range(1, 130):
+        for cards in range(1, 17):
+            one_by_one = [0] * cards
+            for layer in range(layers):
+                one_by_one[layer * cards // (layers + 1)] += 1
+            assert llama_cpp_layers(layers, cards) == one_by_one, (layers, cards)

@@ -21,6 +21,7 @@ per rank = max(1, kv_heads // tp)); see runtimes.yaml and docs/research/runtime-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from generator.catalog.schema import Architecture
 from generator.fit.commands import plan_parallel_layout
@@ -61,8 +62,9 @@ class Placement:
     host_weights: int  # weights the runtime keeps in system RAM (layer split's embeddings)
     kv_pool_tokens: int | None  # tokens of KV cache the leftover memory holds (vLLM), per card
 
-    @property
+    @cached_property
     def fullest(self) -> CardLoad:
+        """The card with the most to hold (the first of equals); pages ask for it often."""
         return max(self.cards, key=lambda c: (c.total, -c.index))
 
     @property
@@ -114,12 +116,11 @@ def llama_cpp_layers(layers: int, cards: int) -> list[int]:
 
     It splits ``layers + 1`` slots (the output layer counts as one) in proportion, so layer i
     goes to card floor(i × cards ÷ (layers + 1)) and the last card, which also holds the output
-    layer, gets fewer repeating layers (llama.cpp src/llama-model.cpp, load_tensors).
+    layer, gets fewer repeating layers (llama.cpp src/llama-model.cpp, load_tensors). Card c
+    so starts at layer ceil(c × (layers + 1) ÷ cards).
     """
-    counts = [0] * cards
-    for layer in range(layers):
-        counts[layer * cards // (layers + 1)] += 1
-    return counts
+    starts = [min(layers, -(-card * (layers + 1) // cards)) for card in range(cards + 1)]
+    return [starts[card + 1] - starts[card] for card in range(cards)]
 
 
 def place_layer_split(
