@@ -7,7 +7,7 @@ theme filters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from generator.catalog.schema import GPU, Model, Quantization
 from generator.fit.accuracy import Comparison
@@ -262,6 +262,21 @@ def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[Quan
         first = memories[0]
         rows.append(QuantRow(cell.setup.quant, first.weights, first.kv_cache, totals, names))
     return tuple(rows)
+
+
+@dataclass
+class CommandCache:
+    """Launch commands of the matrix's cells, made once per model, quantization, card count
+    and whether it fits: at the matrix's options they do not depend on which GPU it is."""
+
+    matrix: FitMatrix
+    made: dict[tuple[str, str, int, bool], dict[str, str]] = field(default_factory=dict)
+
+    def for_cell(self, cell: Cell) -> dict[str, str]:
+        key = (cell.setup.model.id, cell.setup.quant.id, cell.result.cards, cell.fits)
+        if key not in self.made:
+            self.made[key] = make_commands(self.matrix, cell)
+        return self.made[key]
 
 
 def make_commands(matrix: FitMatrix, cell: Cell) -> dict[str, str]:

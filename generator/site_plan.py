@@ -17,6 +17,7 @@ from generator.content import Page
 from generator.contexts import (
     CalculatorPage,
     ChartBar,
+    CommandCache,
     CompatRow,
     ContentPage,
     CountRow,
@@ -127,6 +128,7 @@ def plan_site(
     guides = [p for p in pages if p.section == "guides"]
     links = _guide_links(guides)
     every_model, every_gpu = "model:*", "gpu:*"
+    commands = CommandCache(matrix)
     catalog_wide = frozenset({every_model, every_gpu, SHARED})
     specs = [
         PageSpec("/", "home.html", partial(_home, matrix, settings, links), "index",
@@ -146,7 +148,7 @@ def plan_site(
             PageSpec(model_path(model), "model.html", make_model, "model", own | {every_gpu})
         )
         for gpu in catalog.gpus:
-            make = partial(_pair, matrix, model, gpu)
+            make = partial(_pair, matrix, model, gpu, commands)
             specs.append(
                 PageSpec(pair_path(model, gpu), "pair.html", make, "pair", own | {f"gpu:{gpu}"})
             )
@@ -289,7 +291,7 @@ def _model(matrix: FitMatrix, model_id: str) -> ModelPage:
     return ModelPage(meta, model, context, quant_rows, compat, tuple(launches), chart, lines, pairs)
 
 
-def _pair(matrix: FitMatrix, model_id: str, gpu_id: str) -> PairPage:
+def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, commands: CommandCache) -> PairPage:
     catalog = matrix.catalog
     model = catalog.models[model_id]
     gpu = catalog.gpus[gpu_id]
@@ -300,7 +302,7 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str) -> PairPage:
         measured = report.for_config(model_id, quant, gpu_id) if report else ()
         placement = compute_placement(cell.setup, cell.result.cards)
         offload = None if cell.fits else compute_offload(cell.setup, 1)
-        rows.append(PairRow(cell, make_commands(matrix, cell), placement, measured, offload))
+        rows.append(PairRow(cell, commands.for_cell(cell), placement, measured, offload))
     fitting = [r.cell for r in rows if r.cell.fits]
     best = min(fitting, key=_best_key, default=None)
     fewest = min(fitting, key=lambda c: (c.min_gpus, c.setup.quant.quality_rank), default=None)
