@@ -23,8 +23,8 @@ from generator.fit.memory import (
     GIB,
     MIB,
     MemoryBreakdown,
+    compute_kv_layout,
     estimate_kv_cache_bytes,
-    estimate_overhead_bytes,
     estimate_weight_bytes,
     kv_bytes_per_token,
 )
@@ -41,6 +41,7 @@ from generator.fit.placement import (
     place_tensor_parallel,
     split_weights,
 )
+from generator.fit.sizing import Sizing, find_max_context, find_min_cards
 from generator.fit.speed import (
     compute_cost_per_hour,
     compute_cost_per_million_tokens,
@@ -49,7 +50,13 @@ from generator.fit.speed import (
     estimate_prefill_tokens_per_s,
     estimate_time_to_first_token_s,
 )
-from generator.fit.verdict import Capacity, Verdict, compute_capacity, decide_verdict
+from generator.fit.verdict import (
+    Capacity,
+    Verdict,
+    compute_capacities,
+    compute_capacity,
+    decide_verdict,
+)
 
 T = TypeVar("T")
 
@@ -106,8 +113,15 @@ class Setup:
         """Whether the runtime keeps only the window for sliding-window layers."""
         return self.runtime.sliding_window_cache
 
+    def with_gpu(self, gpu: GPU, link: Interconnect | None) -> Setup:
+        """The same query on another card (no other choice depends on the card)."""
+        # Not dataclasses.replace(), which takes three times as long: the matrix makes one
+        # setup per cell.
+        return Setup(self.model, self.quant, gpu, link, self.runtime, self.kv, self.context,
+                     self.batch, self.prompt, self.ram_bytes, self.ram_bandwidth_gbps)  # fmt: skip
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class FitResult:
     """The engine's answer for a setup on ``cards`` cards. Bytes are integers."""
 
@@ -184,84 +198,66 @@ def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: O
                  options.ram_bandwidth_gbps)  # fmt: skip
 
 
-def compute_memory(setup: Setup, cards: int, context: int | None = None) -> MemoryBreakdown:
-    """Weights + KV cache + runtime overhead for ``cards`` cards, in bytes."""
-    ctx = setup.context if context is None else context
-    return MemoryBreakdown(
-        weights=estimate_weight_bytes(setup.model.params_b, setup.bits_per_weight),
-        kv_cache=estimate_kv_cache_bytes(
-            setup.model.architecture,
-            ctx,
-            setup.batch,
-            setup.kv.bits_per_element,
-            setup.honours_window,
-        ),
-        overhead=estimate_overhead_bytes(setup.runtime, cards, ctx),
+def compute_sizing(setup: Setup) -> Sizing:
+    """The setup's memory figures that no card changes."""
+    model = setup.model
+    bits = setup.bits_per_weight
+    kv = compute_kv_layout(model.architecture, setup.kv.bits_per_element, setup.honours_window)
+    return Sizing(
+        weights=estimate_weight_bytes(model.params_b, bits),
+        active_weights=estimate_weight_bytes(model.active_params_b or model.params_b, bits),
+        kv=kv,
+        batch=setup.batch,
+        runtime=setup.runtime,
+        context=setup.context,
+        max_context=model.max_context,
+        kv_cache=kv.cache_bytes(setup.context, setup.batch),
+        kv_cache_shortest=kv.cache_bytes(1, setup.batch),
+        kv_cache_longest=kv.cache_bytes(model.max_context, setup.batch),
+        kv_read=kv.cache_bytes(setup.context, 1),
+        kv_read_at_start=kv.cache_bytes(1, 1),
     )
 
 
-def compute_fit(setup: Setup, cards: int) -> FitResult:
-    """Everything the site shows for one setup on ``cards`` identical cards."""
-    memory = compute_memory(setup, cards)
-    capacity = compute_capacity(setup.gpu, setup.link, cards)
+def compute_memory(setup: Setup, cards: int, context: int | None = None) -> MemoryBreakdown:
+    """Weights + KV cache + runtime overhead for ``cards`` cards, in bytes."""
+    return compute_sizing(setup).memory_at(cards, setup.context if context is None else context)
+
+
+def compute_fit(
+    setup: Setup, cards: int, sizing: Sizing | None = None, capacity: Capacity | None = None
+) -> FitResult:
+    """Everything the site shows for one setup on ``cards`` identical cards.
+
+    ``sizing`` (``compute_sizing(setup)``) and ``capacity`` (of ``cards`` cards), when the
+    caller already has them, save working them out again.
+    """
+    sizing = compute_sizing(setup) if sizing is None else sizing
+    if capacity is None:
+        capacity = compute_capacity(setup.gpu, setup.link, cards)
+    memory = sizing.memory(cards)
     verdict = decide_verdict(memory.total, capacity, setup.gpu.max_gpus)
+    decode, decode_at_start = _decode_speeds(setup, sizing, cards, capacity)
+    cost = compute_cost_per_hour(setup.gpu.price_per_hour_usd, cards)
+    prefill = _prefill_speed(setup, cards, capacity)
+    # Positional, in field order: keywords would add 4 % to the matrix's time.
     return FitResult(
-        setup=setup,
-        cards=cards,
-        memory=memory,
-        capacity=capacity,
-        verdict=verdict,
-        decode_tokens_per_s=_decode_speed(setup, cards, capacity),
-        cost_per_hour_usd=compute_cost_per_hour(setup.gpu.price_per_hour_usd, cards),
-        decode_tokens_per_s_at_start=_decode_speed(setup, cards, capacity, context=1),
-        prefill_tokens_per_s=_prefill_speed(setup, cards, capacity),
+        setup, cards, memory, capacity, verdict, decode, cost, decode_at_start, prefill
     )
 
 
 def compute_min_gpus(setup: Setup) -> int | None:
     """The smallest card count (1 … the card's maximum) that fits, or None."""
-    for cards in range(1, setup.gpu.max_gpus + 1):
-        if _fits(setup, cards, setup.context):
-            return cards
-    return None
+    capacities = compute_capacities(setup.gpu, setup.link)
+    return find_min_cards(compute_sizing(setup), capacities)
 
 
 def compute_max_context(setup: Setup, cards: int) -> int:
-    """The longest context (tokens, up to the model's maximum) that fits on ``cards``; 0 if none.
-
-    Memory never shrinks as context grows and is linear between the sliding-window kink points,
-    so an interpolation search (with bisection when interpolation stalls) finds the exact
-    boundary in a handful of evaluations. Invariant: ``low`` fits, ``high`` does not.
-    """
+    """The longest context (tokens, up to the model's maximum) that fits on ``cards``; 0 if none."""
     if cards > setup.gpu.max_gpus:
         return 0
     capacity = compute_capacity(setup.gpu, setup.link, cards).effective
-
-    def need(context: int) -> int:
-        return compute_memory(setup, cards, context).total
-
-    low, high = 1, setup.model.max_context
-    need_low, need_high = need(low), need(high)
-    if need_low > capacity:
-        return 0
-    if need_high <= capacity:
-        return high
-    bisect = False
-    while high - low > 1:
-        width = high - low
-        slope = (need_high - need_low) / width
-        if bisect or slope <= 0:
-            guess = (low + high) // 2
-        else:
-            guess = min(max(low + int((capacity - need_low) / slope), low + 1), high - 1)
-        need_guess = need(guess)
-        if need_guess <= capacity:
-            low, need_low = guess, need_guess
-        else:
-            high, need_high = guess, need_guess
-        # Interpolation can crawl on a bent curve: bisect next whenever it gained too little.
-        bisect = not bisect and (high - low) * 2 > width
-    return low
+    return find_max_context(compute_sizing(setup), cards, capacity)
 
 
 def render_commands(result: FitResult, catalog: Catalog) -> dict[str, str]:
@@ -307,13 +303,6 @@ def kv_growth_per_token(setup: Setup) -> int:
     return kv_bytes_per_token(
         setup.model.architecture, setup.kv.bits_per_element, setup.honours_window
     )
-
-
-def _fits(setup: Setup, cards: int, context: int) -> bool:
-    if cards > setup.gpu.max_gpus:
-        return False
-    required = compute_memory(setup, cards, context).total
-    return required <= compute_capacity(setup.gpu, setup.link, cards).effective
 
 
 def _prefill_speed(setup: Setup, cards: int, capacity: Capacity) -> float | None:
@@ -369,26 +358,18 @@ def compute_offload(setup: Setup, cards: int) -> Offload | None:
     return max(candidates, key=lambda p: p.decode_tokens_per_s, default=None)
 
 
-def _decode_speed(
-    setup: Setup, cards: int, capacity: Capacity, context: int | None = None
-) -> float:
-    arch = setup.model.architecture
-    active_b = setup.model.active_params_b or setup.model.params_b
-    active = estimate_weight_bytes(active_b, setup.bits_per_weight)
-    kv_read = estimate_kv_cache_bytes(
-        arch, context or setup.context, 1, setup.kv.bits_per_element, setup.honours_window
-    )
-    bandwidth = effective_bandwidth_gbps(
-        setup.gpu.memory_bandwidth_gbps, cards, setup.runtime.split, capacity.scaling_factor
-    )
+def _decode_speeds(
+    setup: Setup, sizing: Sizing, cards: int, capacity: Capacity
+) -> tuple[float, float]:
+    """Tokens/s of each sequence at the setup's context and with an empty cache."""
     runtime = setup.runtime
-    return estimate_decode_tokens_per_s(
-        active,
-        kv_read,
-        bandwidth,
-        runtime.decode_efficiency,
-        runtime.decode_step_overhead_ms,
-        setup.batch,
+    bandwidth = effective_bandwidth_gbps(
+        setup.gpu.memory_bandwidth_gbps, cards, runtime.split, capacity.scaling_factor
+    )
+    rest = (bandwidth, runtime.decode_efficiency, runtime.decode_step_overhead_ms, setup.batch)
+    return (
+        estimate_decode_tokens_per_s(sizing.active_weights, sizing.kv_read, *rest),
+        estimate_decode_tokens_per_s(sizing.active_weights, sizing.kv_read_at_start, *rest),
     )
 
 

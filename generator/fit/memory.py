@@ -21,7 +21,7 @@ LINEAR_CONV_STATE_BYTES = 2
 LINEAR_RECURRENT_STATE_BYTES = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemoryBreakdown:
     """What one configuration needs, in bytes, summed over all its cards."""
 
@@ -73,6 +73,34 @@ def kv_bytes_per_token(arch: Architecture, kv_bits: float, honour_window: bool =
     return _bytes(growing * kv_elements_per_layer_token(arch), kv_bits)
 
 
+@dataclass(frozen=True, slots=True)
+class KVLayout:
+    """How one sequence's KV cache grows with context, for one model and cache dtype.
+
+    Worked out once per setup, so each context asked about costs a few integer operations.
+    """
+
+    growing: int  # elements per token over the layers that keep every token
+    windowed: int  # elements per token over the sliding-window layers, up to ``window`` tokens
+    window: int  # tokens a sliding-window layer keeps (0 when the model has none)
+    bits: float  # per element, block scales included
+    state: int  # fixed linear-attention state per sequence, bytes
+
+    def cache_bytes(self, context: int, batch: int) -> int:
+        """KV cache for ``batch`` sequences of ``context`` tokens, in bytes."""
+        elements = self.growing * context + self.windowed * min(context, self.window)
+        return (_bytes(elements, self.bits) + self.state) * batch
+
+
+def compute_kv_layout(arch: Architecture, kv_bits: float, honour_window: bool = True) -> KVLayout:
+    """The cache layout of ``arch`` at ``kv_bits`` per element (see estimate_kv_cache_bytes)."""
+    growing, windowed = attention_layer_counts(arch, honour_window)
+    per_layer = kv_elements_per_layer_token(arch)
+    window = arch.sliding_window.window if arch.sliding_window else 0
+    state = estimate_linear_state_bytes(arch.linear_attention) if arch.linear_attention else 0
+    return KVLayout(growing * per_layer, windowed * per_layer, window, kv_bits, state)
+
+
 def estimate_kv_cache_bytes(
     arch: Architecture, context: int, batch: int, kv_bits: float, honour_window: bool = True
 ) -> int:
@@ -83,12 +111,7 @@ def estimate_kv_cache_bytes(
     fixed state instead (``estimate_linear_state_bytes``). Quantized caches use their real
     block size (q8_0 = 8.5 bits, q4_0 = 4.5 bits per element).
     """
-    growing, windowed = attention_layer_counts(arch, honour_window)
-    window = arch.sliding_window.window if arch.sliding_window else 0
-    tokens = growing * context + windowed * min(context, window)
-    per_sequence = _bytes(tokens * kv_elements_per_layer_token(arch), kv_bits)
-    state = estimate_linear_state_bytes(arch.linear_attention) if arch.linear_attention else 0
-    return (per_sequence + state) * batch
+    return compute_kv_layout(arch, kv_bits, honour_window).cache_bytes(context, batch)
 
 
 def estimate_linear_state_bytes(linear: LinearAttention) -> int:

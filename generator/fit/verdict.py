@@ -26,7 +26,7 @@ class Verdict(StrEnum):
         return self in (Verdict.FITS, Verdict.TIGHT)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Capacity:
     """Memory of n identical cards, in bytes."""
 
@@ -61,6 +61,11 @@ def compute_capacity(gpu: GPU, link: Interconnect | None, cards: int) -> Capacit
     factor = scaling_factor_of(gpu, link) if cards > 1 else 1.0
     raw = round(per_card * cards)
     return Capacity(cards, raw, round(per_card * cards * factor), factor)
+
+
+def compute_capacities(gpu: GPU, link: Interconnect | None) -> tuple[Capacity, ...]:
+    """``compute_capacity`` for 1 … the card's maximum: item n − 1 is for n cards."""
+    return tuple(compute_capacity(gpu, link, cards) for cards in range(1, gpu.max_gpus + 1))
 
 
 def decide_verdict(required: int, capacity: Capacity, max_cards: int) -> Verdict:

@@ -1,0 +1,136 @@
+"""The matrix's shortcuts (per-setup sizing, per-GPU capacities, card tables) agree exactly with
+the plain formulas on every cell of the real catalog."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from generator.catalog.schema import Architecture, Catalog
+from generator.fit.engine import FitResult, Setup, compute_fit
+from generator.fit.matrix import Cell, FitMatrix, compute_matrix
+from generator.fit.memory import (
+    estimate_kv_cache_bytes,
+    estimate_linear_state_bytes,
+    estimate_overhead_bytes,
+    estimate_weight_bytes,
+)
+from generator.fit.speed import effective_bandwidth_gbps, estimate_decode_tokens_per_s
+from generator.fit.verdict import compute_capacity
+
+
+@pytest.fixture(scope="module")
+def matrix(catalog: Catalog) -> FitMatrix:
+    return compute_matrix(catalog)
+
+
+def per_layer_kv_bytes(arch: Architecture, context: int, bits: float, honour: bool) -> int:
+    """The KV cache of one sequence summed layer by layer, as the docstrings state it."""
+    per_token = (
+        arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim
+        if arch.mla
+        else 2 * arch.kv_heads * arch.head_dim
+    )
+    linear = arch.linear_attention.layers if arch.linear_attention else 0
+    windowed = arch.sliding_window.layers if arch.sliding_window and honour else 0
+    window = arch.sliding_window.window if arch.sliding_window else context
+    tokens = (arch.layers - linear - windowed) * context + windowed * min(context, window)
+    state = estimate_linear_state_bytes(arch.linear_attention) if arch.linear_attention else 0
+    return math.ceil(tokens * per_token * bits / 8) + state
+
+
+def plain_total(setup: Setup, cards: int, context: int) -> int:
+    """Weights + KV cache + overhead from the memory formulas, with nothing precomputed."""
+    model = setup.model
+    weights = estimate_weight_bytes(model.params_b, model.bits_per_weight(setup.quant))
+    kv = estimate_kv_cache_bytes(
+        model.architecture, context, setup.batch, setup.kv.bits_per_element, setup.honours_window
+    )
+    return weights + kv + estimate_overhead_bytes(setup.runtime, cards, context)
+
+
+def plain_decode(setup: Setup, cards: int, context: int) -> float:
+    """Decode tokens/s from the speed formulas, with nothing precomputed."""
+    model, runtime = setup.model, setup.runtime
+    bits = model.bits_per_weight(setup.quant)
+    active = estimate_weight_bytes(model.active_params_b or model.params_b, bits)
+    kv_read = estimate_kv_cache_bytes(
+        model.architecture, context, 1, setup.kv.bits_per_element, setup.honours_window
+    )
+    capacity = compute_capacity(setup.gpu, setup.link, cards)
+    bandwidth = effective_bandwidth_gbps(
+        setup.gpu.memory_bandwidth_gbps, cards, runtime.split, capacity.scaling_factor
+    )
+    return estimate_decode_tokens_per_s(
+        active, kv_read, bandwidth, runtime.decode_efficiency,
+        runtime.decode_step_overhead_ms, setup.batch,
+    )  # fmt: skip
+
+
+def plain_fits(setup: Setup, cards: int, context: int) -> bool:
+    capacity = compute_capacity(setup.gpu, setup.link, cards).effective
+    return plain_total(setup, cards, context) <= capacity
+
+
+def assert_result_is_plain(result: FitResult, setup: Setup, cards: int) -> None:
+    assert result.cards == cards
+    assert result.memory.total == plain_total(setup, cards, setup.context)
+    assert result.capacity == compute_capacity(setup.gpu, setup.link, cards)
+    assert result.decode_tokens_per_s == plain_decode(setup, cards, setup.context)
+    assert result.decode_tokens_per_s_at_start == plain_decode(setup, cards, 1)
+    assert result == compute_fit(setup, cards)  # the one-off path: no tables, fresh capacity
+
+
+def test_kv_layout_matches_the_per_layer_sum_for_every_model(catalog: Catalog) -> None:
+    for model in catalog.models.values():
+        arch = model.architecture
+        window = arch.sliding_window.window if arch.sliding_window else 4096
+        contexts = {1, window - 1, window, window + 1, 8192, model.max_context}
+        for bits in {kv.bits_per_element for kv in catalog.kv_dtypes.values()}:
+            for honour in (True, False):
+                for context in sorted(c for c in contexts if 1 <= c <= model.max_context):
+                    expected = per_layer_kv_bytes(arch, context, bits, honour)
+                    got = estimate_kv_cache_bytes(arch, context, 3, bits, honour)
+                    assert got == 3 * expected, (model.id, bits, honour, context)
+
+
+def test_every_cell_equals_the_plain_formulas(matrix: FitMatrix) -> None:
+    for key, cell in matrix.cells.items():
+        setup = cell.setup
+        counts = range(1, setup.gpu.max_gpus + 1)
+        expected_min = next((n for n in counts if plain_fits(setup, n, setup.context)), None)
+        assert cell.min_gpus == expected_min, key
+        assert_result_is_plain(cell.result, setup, expected_min or setup.gpu.max_gpus)
+
+
+def test_every_max_context_is_the_exact_boundary(matrix: FitMatrix) -> None:
+    for key, cell in matrix.cells.items():
+        setup, cards, longest = cell.setup, cell.result.cards, cell.max_context
+        if longest == 0:
+            assert not plain_fits(setup, cards, 1), key
+            continue
+        assert plain_fits(setup, cards, longest), key
+        if longest < setup.model.max_context:
+            assert not plain_fits(setup, cards, longest + 1), key
+
+
+def test_result_at_every_card_count_equals_the_plain_formulas(matrix: FitMatrix) -> None:
+    for (model, quant, gpu), cell in list(matrix.cells.items())[::7]:
+        for cards in range(1, cell.setup.gpu.max_gpus + 2):  # one past the limit too
+            result = matrix.result_at(model, quant, gpu, cards)
+            assert_result_is_plain(result, cell.setup, cards)
+
+
+def test_best_quant_is_the_best_ranked_fitting_quantization(matrix: FitMatrix) -> None:
+    def rank(cell: Cell) -> tuple[int, float]:
+        return (cell.setup.quant.quality_rank, -cell.setup.quant.bits_per_weight)
+
+    catalog = matrix.catalog
+    for model in catalog.models.values():
+        for gpu in catalog.gpus.values():
+            for cards in range(1, gpu.max_gpus + 1):
+                cells = [matrix.cell(model.id, q, gpu.id) for q in model.quantizations]
+                fitting = [c for c in cells if c.min_gpus is not None and c.min_gpus <= cards]
+                expected = min(fitting, key=rank, default=None)
+                assert matrix.best_quant(model.id, gpu.id, cards) is expected
