@@ -161,7 +161,10 @@ def build_site(
     gc.collect()
     gc.freeze()
     try:
-        staging.write_all(prepared.specs, render, jobs or os.cpu_count() or 1)
+        specs = prepared.specs
+        local = [spec for spec in specs if not spec.reads_every_model]
+        wide = [spec for spec in specs if spec.reads_every_model]
+        staging.write_all(local, render, jobs or os.cpu_count() or 1, here=wide)
         for asset in prepared.assets.values():
             staging.write(f"assets/{asset.hashed}", asset.data)
         timer.lap("render")

@@ -87,6 +87,12 @@ class PageSpec:
         return bool(self.deps & kinds)
 
     @property
+    def reads_every_model(self) -> bool:
+        """Whether this output reads every model (GPU pages, indexes): the build renders those
+        in its own process, so the render workers each touch only their own models' data."""
+        return "model:*" in self.deps
+
+    @property
     def file(self) -> str:
         """Relative output file: '/gpus/' → 'gpus/index.html'."""
         return (
@@ -141,7 +147,7 @@ def plan_site(
         PageSpec("/calculator/", "calculator.html", partial(_calculator, matrix), "index",
                  catalog_wide),
     ]  # fmt: skip
-    for model in catalog.models:
+    for model in catalog.models:  # a model's pages next to each other: see reads_every_model
         own = frozenset({f"model:{model}", SHARED})
         make_model = partial(_model, matrix, model)
         specs.append(
@@ -152,6 +158,10 @@ def plan_site(
             specs.append(
                 PageSpec(pair_path(model, gpu), "pair.html", make, "pair", own | {f"gpu:{gpu}"})
             )
+        specs.append(
+            PageSpec(f"/api/models/{model}.json", None, partial(_api_model, matrix, model), "api",
+                     own | {every_gpu})
+        )  # fmt: skip
     for gpu in catalog.gpus:
         deps = frozenset({f"gpu:{gpu}", every_model, SHARED})
         specs.append(PageSpec(gpu_path(gpu), "gpu.html", partial(_gpu, matrix, gpu), "gpu", deps))
@@ -172,11 +182,6 @@ def plan_site(
         PageSpec("/api/catalog.json", None, partial(_api_catalog, matrix), "api", catalog_wide),
         PageSpec(CALCULATOR_DATA, None, partial(make_calculator_data, catalog), "api",
                  catalog_wide),
-    ]  # fmt: skip
-    specs += [
-        PageSpec(f"/api/models/{m}.json", None, partial(_api_model, matrix, m), "api",
-                 frozenset({f"model:{m}", every_gpu, SHARED}))
-        for m in catalog.models
     ]  # fmt: skip
     html_paths = tuple(s.path for s in specs if s.file.endswith(".html") and s.kind != "meta")
     page_set = frozenset({every_model, every_gpu, CONTENT_META})

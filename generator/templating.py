@@ -7,6 +7,7 @@ Display convention for the whole site: memory in GiB (2^30 bytes) with one decim
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -153,7 +154,7 @@ def pair_cells(row: Any, max_gpus: int) -> Markup:
         cards = f'<td class="t" data-col="cards">does not fit on {max_gpus}</td>'
         tail = "<td>—</td>\n<td>—</td>\n<td>—</td>"
     if row.placement:
-        runtime_verdict = placement_summary(row.placement)
+        runtime_verdict = str(placement_summary(row.placement))
     else:
         runtime_verdict = f"cannot shard over {result.cards}"
     return Markup(
@@ -262,7 +263,9 @@ class CompactLoader(FileSystemLoader):
     touched.
     """
 
-    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         return _INDENT.sub("\n", source), filename, uptodate
 

@@ -41,26 +41,34 @@ class Staging:
         self.bytes_written += size
 
     def write_all(
-        self, items: Sequence[T], render: Callable[[T], tuple[str, bytes]], jobs: int
+        self,
+        items: Sequence[T],
+        render: Callable[[T], tuple[str, bytes]],
+        jobs: int,
+        here: Sequence[T] = (),
     ) -> None:
-        """Render and write every item, in ``jobs`` forked processes when more than one.
+        """Render and write every item of ``items`` in ``jobs`` forked processes when more than
+        one, and every item of ``here`` in this process meanwhile.
 
         Items go out in runs of ``CHUNK`` neighbours to whichever process is free, so the
-        processes stay busy to the end, and neighbours (a model's pages) mostly land in one
-        process, which then touches, and copies on write, only its share of the shared data.
-        Each process writes its files itself; only paths and sizes travel back. The files do
-        not depend on which process wrote them, so the output stays byte-identical.
+        processes stay busy to the end, and neighbours (a model's pages) land in one process.
+        A forked process copies each page of shared memory it touches (reference counts are
+        writes), so items that read everything belong in ``here``. Each process writes its files
+        itself; only paths and sizes travel back. The files do not depend on which process
+        wrote them, so the output stays byte-identical.
         """
         if jobs <= 1 or len(items) < MIN_ITEMS_PER_JOB * 2:
-            for item in items:
+            for item in [*here, *items]:
                 self.write(*render(item))
             return
         global _JOB
         _JOB = (self.root, items, render)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                starts = range(0, len(items), CHUNK)
-                done = list(pool.imap_unordered(_write_chunk, starts))
+                pending = pool.map_async(_write_chunk, range(0, len(items), CHUNK), chunksize=1)
+                for item in here:
+                    self.write(*render(item))
+                done = pending.get()
         finally:
             _JOB = None
         for rel, size in sorted(pair for chunk in done for pair in chunk):
