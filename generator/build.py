@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import groupby
 from pathlib import Path
 
 import rjsmin  # type: ignore[import-untyped]
@@ -20,7 +21,7 @@ from jinja2 import Environment
 from generator.catalog.loader import load_catalog
 from generator.content import ContentError, load_pages
 from generator.errors import SiteError
-from generator.fit.matrix import FitMatrix, compute_matrix
+from generator.fit.matrix import FitMatrix, plan_matrix
 from generator.fit.verdict import TIGHT_SHARE
 from generator.render import make_content_renderer, render_spec
 from generator.search import iter_searched_files, write_search_index
@@ -31,6 +32,9 @@ from generator.templating import make_shell_globals, make_theme_env, make_url_fo
 from generator.writer import Staging
 
 log = logging.getLogger(__name__)
+
+#: Models whose cells a render worker keeps: it renders one model's pages after another.
+MODELS_PER_WORKER = 2
 
 
 @dataclass
@@ -83,14 +87,14 @@ def prepare_site(
 ) -> Prepared:
     """Load, validate and compute everything, and declare every output; write nothing.
 
-    A ``matrix`` already computed for the current catalog (incremental rebuilds) is reused.
+    A ``matrix`` for the current catalog (incremental rebuilds) is reused. The matrix computes
+    each model's cells when a page first reads them, so its cost falls in the render stage.
     """
     lap = timer.lap if timer else (lambda stage: None)
     if matrix is None:
         catalog = load_catalog(project / "catalog")
         lap("catalog")
-        matrix = compute_matrix(catalog)
-        lap("matrix")
+        matrix = plan_matrix(catalog)
     catalog = matrix.catalog
     settings = load_settings(project / "site.yaml", catalog)
     pages = load_pages(project / "content", project)
@@ -151,37 +155,52 @@ def build_site(
     timer = _Timer(report)
     prepared = prepare_site(project, base_url, timer)
     staging = Staging(out or project / "site")
-    theme = prepared.theme
-
-    def render(spec: PageSpec) -> tuple[str, bytes]:
-        return spec.file, render_spec(spec, theme)
-
-    # Everything loaded so far lives until the end: stop the collector re-walking it while
-    # thousands of pages render (the forked workers inherit the frozen heap).
-    gc.collect()
-    gc.freeze()
+    searched = list(iter_searched_files(prepared.specs))
+    report.pages = sum(1 for s in prepared.specs if s.file.endswith(".html"))
     try:
-        specs = prepared.specs
-        local = [spec for spec in specs if not spec.reads_every_model]
-        wide = [spec for spec in specs if spec.reads_every_model]
-        staging.write_all(local, render, jobs or os.cpu_count() or 1, here=wide)
-        for asset in prepared.assets.values():
-            staging.write(f"assets/{asset.hashed}", asset.data)
+        render_pages(prepared, staging, jobs or os.cpu_count() or 1)
         timer.lap("render")
-        write_search_index(staging, iter_searched_files(prepared.specs))
+        del prepared  # the matrix and page contexts are done with: free them before indexing
+        write_search_index(staging, searched)
         timer.lap("search")
         staging.swap_into_place()
     except BaseException:
         staging.discard()
         raise
-    finally:
-        gc.unfreeze()  # a long-running serve must not keep every old build frozen
     timer.lap("write")
-    report.pages = sum(1 for s in prepared.specs if s.file.endswith(".html"))
     report.files = len(staging.written)
     report.bytes_written = staging.bytes_written
     log.debug("stages: %s", {k: round(v, 3) for k, v in report.stages.items()})
     return report
+
+
+def render_pages(prepared: Prepared, staging: Staging, jobs: int) -> None:
+    """Render every page and static file into ``staging``.
+
+    Render workers take one model's pages at a time and compute only that model's cells; one
+    more process renders the pages that read every model meanwhile, computing the whole matrix.
+    """
+    theme = prepared.theme
+
+    def render(spec: PageSpec) -> tuple[str, bytes]:
+        return spec.file, render_spec(spec, theme)
+
+    local = [spec for spec in prepared.specs if not spec.reads_every_model]
+    runs = [list(run) for _, run in groupby(local, key=lambda spec: spec.model)]
+    wide = [spec for spec in prepared.specs if spec.reads_every_model]
+    # What is loaded so far lives until the end: stop the collector re-walking it while
+    # thousands of pages render (the forked workers inherit the frozen heap).
+    gc.collect()
+    gc.freeze()
+    try:
+        staging.write_all(
+            runs, render, jobs, apart=wide,
+            setup_worker=partial(prepared.matrix.keep_only, MODELS_PER_WORKER),
+        )  # fmt: skip
+    finally:
+        gc.unfreeze()  # a long-running serve must not keep every old build frozen
+    for asset in prepared.assets.values():
+        staging.write(f"assets/{asset.hashed}", asset.data)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 from generator.build import BuildReport, build_site, prepare_site
 from generator.catalog.loader import load_catalog
 from generator.catalog.schema import Catalog
-from generator.fit.matrix import FitMatrix, compute_matrix
+from generator.fit.matrix import FitMatrix, plan_matrix
 from generator.render import render_spec
 from generator.site_plan import CONTENT_META, SHARED
 
@@ -126,7 +126,7 @@ class IncrementalBuilder:
         if inputs.catalog != self.inputs.catalog:
             catalog = load_catalog(self.project / "catalog")
             changed |= diff_catalog(self.catalog, catalog)
-            matrix = compute_matrix(catalog)
+            matrix = plan_matrix(catalog)
         changed |= diff_content(
             self.project, self.inputs.content, inputs.content, self.front_matter
         )
@@ -140,7 +140,7 @@ class IncrementalBuilder:
         report = build_site(self.project, out=self.out, base_url=self.base_url)
         self.inputs = inputs
         self.catalog = load_catalog(self.project / "catalog")
-        self.matrix = compute_matrix(self.catalog)
+        self.matrix = plan_matrix(self.catalog)
         self.files = {
             p.relative_to(self.out).as_posix() for p in self.out.rglob("*") if p.is_file()
         }

@@ -87,6 +87,13 @@ class PageSpec:
         return bool(self.deps & kinds)
 
     @property
+    def model(self) -> str | None:
+        """The model this output is about (its model page, pair pages and JSON), if any."""
+        return next(
+            (k[6:] for k in sorted(self.deps) if k.startswith("model:") and k != "model:*"), None
+        )
+
+    @property
     def reads_every_model(self) -> bool:
         """Whether this output reads every model (GPU pages, indexes): the build renders those
         in its own process, so the render workers each touch only their own models' data."""

@@ -42,36 +42,38 @@ class Staging:
 
     def write_all(
         self,
-        items: Sequence[T],
+        runs: Sequence[Sequence[T]],
         render: Callable[[T], tuple[str, bytes]],
         jobs: int,
-        here: Sequence[T] = (),
+        apart: Sequence[T] = (),
+        setup_worker: Callable[[], None] | None = None,
     ) -> None:
-        """Render and write every item of ``items`` in ``jobs`` forked processes when more than
-        one, and every item of ``here`` in this process meanwhile.
+        """Render and write every item of ``runs`` in ``jobs`` forked processes when more than
+        one, and the items of ``apart`` meanwhile in one more process of their own.
 
-        Items go out in runs of ``CHUNK`` neighbours to whichever process is free, so the
-        processes stay busy to the end, and neighbours (a model's pages) land in one process.
-        A forked process copies each page of shared memory it touches (reference counts are
-        writes), so items that read everything belong in ``here``. Each process writes its files
-        itself; only paths and sizes travel back. The files do not depend on which process
-        wrote them, so the output stays byte-identical.
+        A run (one model's pages) goes whole to whichever worker is free, so the workers stay
+        busy to the end and each computes and touches only the data of its runs (a forked
+        process copies each page of shared memory it writes to, reference counts included).
+        Items that read everything go ``apart``: whatever they compute is freed when their
+        process ends. ``setup_worker`` runs first in each of the ``jobs`` workers. Each process
+        writes its files itself; only paths and sizes travel back. The files do not depend on
+        which process wrote them, so the output stays byte-identical.
         """
-        if jobs <= 1 or len(items) < MIN_ITEMS_PER_JOB * 2:
-            for item in [*here, *items]:
+        items = sum(len(run) for run in runs)
+        if jobs <= 1 or items < MIN_ITEMS_PER_JOB * 2:
+            for item in [*apart, *(item for run in runs for item in run)]:
                 self.write(*render(item))
             return
         global _JOB
-        _JOB = (self.root, items, render)
+        _JOB = (self.root, [apart, *runs], render)
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                pending = pool.map_async(_write_chunk, range(0, len(items), CHUNK), chunksize=1)
-                for item in here:
-                    self.write(*render(item))
-                done = pending.get()
+            context = multiprocessing.get_context("fork")
+            with context.Pool(jobs, initializer=setup_worker) as pool, context.Pool(1) as alone:
+                pending = pool.map_async(_write_run, range(1, len(runs) + 1), chunksize=1)
+                done = [alone.apply(_write_run, (0,)), *pending.get()]
         finally:
             _JOB = None
-        for rel, size in sorted(pair for chunk in done for pair in chunk):
+        for rel, size in sorted(pair for run in done for pair in run):
             if rel in self.written:
                 raise SiteError(f"refusing to write {rel} twice")
             self._record(rel, size)
@@ -99,17 +101,15 @@ class Staging:
 
 #: Below this many items per process, forking costs more than it saves.
 MIN_ITEMS_PER_JOB = 100
-#: Items handed to a process at a time: small enough that the last runs finish together.
-CHUNK = 16
-_JOB: tuple[Path, Sequence[Any], Callable[[Any], tuple[str, bytes]]] | None = None
+_JOB: tuple[Path, Sequence[Sequence[Any]], Callable[[Any], tuple[str, bytes]]] | None = None
 
 
-def _write_chunk(start: int) -> list[tuple[str, int]]:
-    """Worker: render and write items start … start + CHUNK - 1; return (path, size) pairs."""
+def _write_run(index: int) -> list[tuple[str, int]]:
+    """Worker: render and write the items of run ``index``; return (path, size) pairs."""
     assert _JOB is not None
-    root, items, render = _JOB
+    root, runs, render = _JOB
     written = []
-    for item in items[start : start + CHUNK]:
+    for item in runs[index]:
         rel, data = render(item)
         _write_file(root, rel, data)
         written.append((rel, len(data)))

@@ -96,7 +96,7 @@ def test_kv_layout_matches_the_per_layer_sum_for_every_model(catalog: Catalog) -
 
 
 def test_every_cell_equals_the_plain_formulas(matrix: FitMatrix) -> None:
-    for key, cell in matrix.cells.items():
+    for key, cell in matrix.all_cells().items():
         setup = cell.setup
         counts = range(1, setup.gpu.max_gpus + 1)
         expected_min = next((n for n in counts if plain_fits(setup, n, setup.context)), None)
@@ -105,7 +105,7 @@ def test_every_cell_equals_the_plain_formulas(matrix: FitMatrix) -> None:
 
 
 def test_every_max_context_is_the_exact_boundary(matrix: FitMatrix) -> None:
-    for key, cell in matrix.cells.items():
+    for key, cell in matrix.all_cells().items():
         setup, cards, longest = cell.setup, cell.result.cards, cell.max_context
         if longest == 0:
             assert not plain_fits(setup, cards, 1), key
@@ -116,7 +116,7 @@ def test_every_max_context_is_the_exact_boundary(matrix: FitMatrix) -> None:
 
 
 def test_result_at_every_card_count_equals_the_plain_formulas(matrix: FitMatrix) -> None:
-    for (model, quant, gpu), cell in list(matrix.cells.items())[::7]:
+    for (model, quant, gpu), cell in list(matrix.all_cells().items())[::7]:
         for cards in range(1, cell.setup.gpu.max_gpus + 2):  # one past the limit too
             result = matrix.result_at(model, quant, gpu, cards)
             assert_result_is_plain(result, cell.setup, cards)

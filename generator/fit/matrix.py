@@ -49,36 +49,108 @@ class Recommendation:
     reason: str
 
 
+@dataclass
+class _Blocks:
+    """Cells computed so far, one block of (quantization id, GPU id) → cell per model, oldest
+    first; at most ``limit`` blocks are kept (None: every one)."""
+
+    by_model: dict[str, dict[tuple[str, str], Cell]] = field(default_factory=dict)
+    limit: int | None = None
+
+
 @dataclass(frozen=True)
 class FitMatrix:
-    """Cells by (model id, quantization id, GPU id), in catalog order.
+    """Cells by (model id, quantization id, GPU id), each model's block computed when first
+    read (``compute_matrix`` computes them all up front).
 
-    ``sizings`` (by model and quantization id) and ``capacities`` (by GPU id) are what the
-    cells were computed from; ``result_at`` reuses them for other card counts.
+    Lazy so that a build can hand models to processes that each compute only their own, and so
+    that an incremental rebuild computes only the models it renders. ``sizings`` (by model and
+    quantization id) and ``capacities`` (by GPU id) are what the cells are computed from;
+    ``result_at`` reuses them for other card counts.
     """
 
     catalog: Catalog
-    cells: dict[tuple[str, str, str], Cell] = field(repr=False)
-    context: int | None = None
+    options: Options = field(default_factory=Options)
     accuracy: AccuracyReport | None = None
     sizings: dict[tuple[str, str], Sizing] = field(default_factory=dict, repr=False, compare=False)
     capacities: dict[str, tuple[Capacity, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _blocks: _Blocks = field(default_factory=_Blocks, repr=False, compare=False)
     _extra: dict[tuple[str, str, str, int], FitResult] = field(
         default_factory=dict, repr=False, compare=False
     )
     _ranked: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def context(self) -> int | None:
+        """The context the matrix assumes (None: each model's default)."""
+        return self.options.context
+
     def cell(self, model: str, quant: str, gpu: str) -> Cell:
-        return self.cells[(model, quant, gpu)]
+        block = self._blocks.by_model.get(model)
+        if block is None:
+            block = self._compute_block(model)
+        return block[(quant, gpu)]
+
+    def all_cells(self) -> dict[tuple[str, str, str], Cell]:
+        """Every cell, in catalog order (computing what is not yet)."""
+        return {
+            (model, quant, gpu): self.cell(model, quant, gpu)
+            for model, entry in self.catalog.models.items()
+            for quant in entry.quantizations
+            for gpu in self.catalog.gpus
+        }
+
+    def keep_only(self, models: int) -> None:
+        """From now on hold the cells of at most ``models`` models, dropping the oldest: for a
+        process that renders one model's pages after another."""
+        self._blocks.limit = models
+        self._trim(models)
+
+    def cell_block(self, model: str) -> dict[tuple[str, str], Cell]:
+        """One model's cells by (quantization id, GPU id)."""
+        block = self._blocks.by_model.get(model)
+        return self._compute_block(model) if block is None else block
+
+    def _compute_block(self, model: str) -> dict[tuple[str, str], Cell]:
+        if self._blocks.limit is not None:
+            self._trim(self._blocks.limit - 1)
+        block = {}
+        for quant in self.catalog.models[model].quantizations:
+            setups = _resolve_row(self.catalog, model, quant, self.options, self._links())
+            if not setups:  # a catalog without GPUs
+                continue
+            # Only the card differs along the row: the sizing is the same for all of it.
+            sizing = self.sizings[(model, quant)] = compute_sizing(setups[0])
+            for setup in setups:
+                gpu = setup.gpu.id
+                block[(quant, gpu)] = compute_cell(setup, sizing, self._capacities(gpu))
+        self._blocks.by_model[model] = block
+        return block
+
+    def _trim(self, models: int) -> None:
+        blocks = self._blocks.by_model
+        while len(blocks) > max(models, 0):
+            del blocks[next(iter(blocks))]
+
+    def _links(self) -> dict[str, Interconnect | None]:
+        return {g.id: self.catalog.interconnect_of(g) for g in self.catalog.gpus.values()}
+
+    def _capacities(self, gpu: str) -> tuple[Capacity, ...]:
+        capacities = self.capacities.get(gpu)
+        if capacities is None:
+            entry = self.catalog.gpus[gpu]
+            capacities = compute_capacities(entry, self.catalog.interconnect_of(entry))
+            self.capacities[gpu] = capacities
+        return capacities
 
     def result_at(self, model: str, quant: str, gpu: str, cards: int) -> FitResult:
         """The result for ``cards`` cards at the matrix's options (computed once, then kept)."""
         key = (model, quant, gpu, cards)
         result = self._extra.get(key)
         if result is None:
-            cell = self.cells[(model, quant, gpu)]
+            cell = self.cell(model, quant, gpu)
             result = cell.result if cell.result.cards == cards else self._compute_fit(cell, cards)
             self._extra[key] = result
         return result
@@ -93,17 +165,17 @@ class FitMatrix:
 
     def fits_at(self, model: str, quant: str, gpu: str, cards: int) -> bool:
         """Whether ``cards`` cards hold the model: fitting is monotonic in the card count."""
-        min_gpus = self.cells[(model, quant, gpu)].min_gpus
+        min_gpus = self.cell(model, quant, gpu).min_gpus
         return min_gpus is not None and min_gpus <= cards <= self.catalog.gpus[gpu].max_gpus
 
     def iter_model_cells(self, model: str, quant: str) -> list[Cell]:
         """The cells of one model and quantization over every GPU, in catalog order."""
-        return [self.cells[(model, quant, g)] for g in self.catalog.gpus]
+        return [self.cell(model, quant, g) for g in self.catalog.gpus]
 
     def best_quant(self, model: str, gpu: str, cards: int) -> Cell | None:
         """The highest-quality quantization of ``model`` that fits on ``cards`` of ``gpu``."""
         for quant in self._quants_by_quality(model):
-            cell = self.cells[(model, quant, gpu)]
+            cell = self.cell(model, quant, gpu)
             if cell.min_gpus is not None and cell.min_gpus <= cards:
                 return cell
         return None
@@ -141,25 +213,18 @@ class FitMatrix:
         return Recommendation(quant, best, f"smallest {reason} configuration that fits")
 
 
+def plan_matrix(catalog: Catalog, options: Options | None = None) -> FitMatrix:
+    """The matrix at ``options`` (the site's defaults when None), computing each model's cells
+    when they are first read."""
+    return FitMatrix(catalog, options or Options(), compute_accuracy(catalog))
+
+
 def compute_matrix(catalog: Catalog, options: Options | None = None) -> FitMatrix:
-    """Every model × quantization × GPU at ``options`` (the site's defaults when None)."""
-    opts = options or Options()
-    gpus = catalog.gpus.values()
-    links = {g.id: catalog.interconnect_of(g) for g in gpus}
-    capacities = {g.id: compute_capacities(g, links[g.id]) for g in gpus}
-    cells = {}
-    sizings = {}
-    for model in catalog.models.values():
-        for quant in model.quantizations:
-            setups = _resolve_row(catalog, model.id, quant, opts, links)
-            if not setups:  # a catalog without GPUs
-                continue
-            # Only the card differs along the row: the sizing is the same for all of it.
-            sizing = sizings[(model.id, quant)] = compute_sizing(setups[0])
-            for setup in setups:
-                gpu = setup.gpu.id
-                cells[(model.id, quant, gpu)] = compute_cell(setup, sizing, capacities[gpu])
-    return FitMatrix(catalog, cells, opts.context, compute_accuracy(catalog), sizings, capacities)
+    """Every model × quantization × GPU at ``options``, computed now."""
+    matrix = plan_matrix(catalog, options)
+    for model in catalog.models:
+        matrix.cell_block(model)
+    return matrix
 
 
 def compute_cell(
