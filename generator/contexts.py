@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 from generator.catalog.schema import GPU, Model, Quantization
 from generator.fit.accuracy import Comparison
-from generator.fit.engine import FitResult, Options, compute_fit, render_commands, resolve_setup
+from generator.fit.engine import (
+    FitResult,
+    Options,
+    compute_fit,
+    compute_placement,
+    render_commands,
+    resolve_setup,
+)
 from generator.fit.matrix import Cell, FitMatrix, Recommendation
 from generator.fit.offload import Offload
 from generator.fit.placement import Placement
@@ -265,18 +272,38 @@ def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[Quan
 
 
 @dataclass
-class CommandCache:
-    """Launch commands of the matrix's cells, made once per model, quantization, card count
-    and whether it fits: at the matrix's options they do not depend on which GPU it is."""
+class RowCache:
+    """Launch commands and per-card placements of the matrix's cells, each made once per
+    quantization and card count (placements also per card size) of a model: at the matrix's
+    options nothing else changes them, and a model's pair pages share most of them. Holds one
+    model at a time, since pages are rendered model by model."""
 
     matrix: FitMatrix
-    made: dict[tuple[str, str, int, bool], dict[str, str]] = field(default_factory=dict)
+    model: str | None = None
+    commands: dict[tuple[str, int, bool], dict[str, str]] = field(default_factory=dict)
+    placements: dict[tuple[str, int, float, float], Placement | None] = field(default_factory=dict)
 
-    def for_cell(self, cell: Cell) -> dict[str, str]:
-        key = (cell.setup.model.id, cell.setup.quant.id, cell.result.cards, cell.fits)
-        if key not in self.made:
-            self.made[key] = make_commands(self.matrix, cell)
-        return self.made[key]
+    def commands_for(self, cell: Cell) -> dict[str, str]:
+        self._hold(cell.setup.model.id)
+        key = (cell.setup.quant.id, cell.result.cards, cell.fits)
+        if key not in self.commands:
+            self.commands[key] = make_commands(self.matrix, cell)
+        return self.commands[key]
+
+    def placement_for(self, cell: Cell) -> Placement | None:
+        """The cell's runtime layout at its card count."""
+        self._hold(cell.setup.model.id)
+        setup, cards = cell.setup, cell.result.cards
+        key = (setup.quant.id, cards, setup.gpu.vram_gib, setup.gpu.usable_vram_fraction)
+        if key not in self.placements:
+            self.placements[key] = compute_placement(setup, cards, cell.result.memory)
+        return self.placements[key]
+
+    def _hold(self, model: str) -> None:
+        if model != self.model:
+            self.model = model
+            self.commands.clear()
+            self.placements.clear()
 
 
 def make_commands(matrix: FitMatrix, cell: Cell) -> dict[str, str]:

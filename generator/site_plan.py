@@ -17,7 +17,6 @@ from generator.content import Page
 from generator.contexts import (
     CalculatorPage,
     ChartBar,
-    CommandCache,
     CompatRow,
     ContentPage,
     CountRow,
@@ -36,6 +35,7 @@ from generator.contexts import (
     PageMeta,
     PairPage,
     PairRow,
+    RowCache,
     make_capacity,
     make_commands,
     make_quant_rows,
@@ -45,7 +45,6 @@ from generator.fit.engine import (
     DEFAULT_CONTEXT,
     DEFAULT_RAM_GIB,
     compute_offload,
-    compute_placement,
 )
 from generator.fit.matrix import Cell, FitMatrix
 from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
@@ -141,7 +140,7 @@ def plan_site(
     guides = [p for p in pages if p.section == "guides"]
     links = _guide_links(guides)
     every_model, every_gpu = "model:*", "gpu:*"
-    commands = CommandCache(matrix)
+    row_cache = RowCache(matrix)
     catalog_wide = frozenset({every_model, every_gpu, SHARED})
     specs = [
         PageSpec("/", "home.html", partial(_home, matrix, settings, links), "index",
@@ -161,7 +160,7 @@ def plan_site(
             PageSpec(model_path(model), "model.html", make_model, "model", own | {every_gpu})
         )
         for gpu in catalog.gpus:
-            make = partial(_pair, matrix, model, gpu, commands)
+            make = partial(_pair, matrix, model, gpu, row_cache)
             specs.append(
                 PageSpec(pair_path(model, gpu), "pair.html", make, "pair", own | {f"gpu:{gpu}"})
             )
@@ -303,7 +302,7 @@ def _model(matrix: FitMatrix, model_id: str) -> ModelPage:
     return ModelPage(meta, model, context, quant_rows, compat, tuple(launches), chart, lines, pairs)
 
 
-def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, commands: CommandCache) -> PairPage:
+def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> PairPage:
     catalog = matrix.catalog
     model = catalog.models[model_id]
     gpu = catalog.gpus[gpu_id]
@@ -312,9 +311,9 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, commands: CommandCache)
     for quant in model.quantizations:
         cell = matrix.cell(model_id, quant, gpu_id)
         measured = report.for_config(model_id, quant, gpu_id) if report else ()
-        placement = compute_placement(cell.setup, cell.result.cards)
+        placement = cache.placement_for(cell)
         offload = None if cell.fits else compute_offload(cell.setup, 1)
-        rows.append(PairRow(cell, commands.for_cell(cell), placement, measured, offload))
+        rows.append(PairRow(cell, cache.commands_for(cell), placement, measured, offload))
     fitting = [r.cell for r in rows if r.cell.fits]
     best = min(fitting, key=_best_key, default=None)
     fewest = min(fitting, key=lambda c: (c.min_gpus, c.setup.quant.quality_rank), default=None)

@@ -276,12 +276,17 @@ def render_commands(result: FitResult, catalog: Catalog) -> dict[str, str]:
     return commands
 
 
-def compute_placement(setup: Setup, cards: int) -> Placement | None:
+def compute_placement(
+    setup: Setup, cards: int, memory: MemoryBreakdown | None = None
+) -> Placement | None:
     """What each card holds under the setup's runtime, or None when it cannot shard this way
-    (a runtime without pipeline stages needs the cards to divide the attention heads)."""
+    (a runtime without pipeline stages needs the cards to divide the attention heads).
+
+    ``memory`` (``compute_memory(setup, cards)``), when the caller has it, saves working it out.
+    """
     runtime = setup.runtime
     arch = setup.model.architecture
-    memory = compute_memory(setup, cards)
+    memory = compute_memory(setup, cards) if memory is None else memory
     capacity = round(setup.gpu.vram_gib * setup.gpu.usable_vram_fraction * GIB)
     shapes = split_weights(arch, setup.model.params_b, setup.bits_per_weight)
     per_card = round(runtime.per_gpu_overhead_mib * MIB)
