@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby
@@ -158,11 +159,10 @@ def build_site(
     searched = list(iter_searched_files(prepared.specs))
     report.pages = sum(1 for s in prepared.specs if s.file.endswith(".html"))
     try:
-        render_pages(prepared, staging, jobs or os.cpu_count() or 1)
-        timer.lap("render")
-        del prepared  # the matrix and page contexts are done with: free them before indexing
-        write_search_index(staging, searched)
-        timer.lap("search")
+        # The search index is built while the workers are still rendering pair pages.
+        index = partial(write_search_index, staging, searched)
+        render_pages(prepared, staging, jobs or os.cpu_count() or 1, set(searched), index)
+        timer.lap("render and search")
         staging.swap_into_place()
     except BaseException:
         staging.discard()
@@ -174,27 +174,38 @@ def build_site(
     return report
 
 
-def render_pages(prepared: Prepared, staging: Staging, jobs: int) -> None:
-    """Render every page and static file into ``staging``.
+def render_pages(
+    prepared: Prepared,
+    staging: Staging,
+    jobs: int,
+    searched: set[str] | None = None,
+    then: Callable[[], None] | None = None,
+) -> None:
+    """Render every page and static file into ``staging``; call ``then`` once the pages whose
+    files are in ``searched`` are written.
 
-    Render workers take one model's pages at a time and compute only that model's cells; one
-    more process renders the pages that read every model meanwhile, computing the whole matrix.
+    Render workers take one model's pages at a time and compute only that model's cells. One
+    more process meanwhile renders the searched pages and those that read every model (it
+    computes the whole matrix, and frees it when it ends); ``then`` runs after it.
     """
     theme = prepared.theme
 
     def render(spec: PageSpec) -> tuple[str, bytes]:
         return spec.file, render_spec(spec, theme)
 
-    local = [spec for spec in prepared.specs if not spec.reads_every_model]
+    def goes_apart(spec: PageSpec) -> bool:
+        return spec.reads_every_model or (searched is not None and spec.file in searched)
+
+    local = [spec for spec in prepared.specs if not goes_apart(spec)]
     runs = [list(run) for _, run in groupby(local, key=lambda spec: spec.model)]
-    wide = [spec for spec in prepared.specs if spec.reads_every_model]
+    apart = [spec for spec in prepared.specs if goes_apart(spec)]
     # What is loaded so far lives until the end: stop the collector re-walking it while
     # thousands of pages render (the forked workers inherit the frozen heap).
     gc.collect()
     gc.freeze()
     try:
         staging.write_all(
-            runs, render, jobs, apart=wide,
+            runs, render, jobs, apart=apart, then=then,
             setup_worker=partial(prepared.matrix.keep_only, MODELS_PER_WORKER),
         )  # fmt: skip
     finally:

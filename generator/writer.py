@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,10 +46,12 @@ class Staging:
         render: Callable[[T], tuple[str, bytes]],
         jobs: int,
         apart: Sequence[T] = (),
+        then: Callable[[], None] | None = None,
         setup_worker: Callable[[], None] | None = None,
     ) -> None:
         """Render and write every item of ``runs`` in ``jobs`` forked processes when more than
-        one, and the items of ``apart`` meanwhile in one more process of their own.
+        one, and the items of ``apart`` meanwhile in one more process of their own; call
+        ``then`` as soon as the ``apart`` items are written, while the workers go on.
 
         A run (one model's pages) goes whole to whichever worker is free, so the workers stay
         busy to the end and each computes and touches only the data of its runs (a forked
@@ -61,19 +63,32 @@ class Staging:
         """
         items = sum(len(run) for run in runs)
         if jobs <= 1 or items < MIN_ITEMS_PER_JOB * 2:
-            for item in [*apart, *(item for run in runs for item in run)]:
+            for item in apart:
+                self.write(*render(item))
+            if then is not None:
+                then()
+            for item in (item for run in runs for item in run):
                 self.write(*render(item))
             return
         global _JOB
         _JOB = (self.root, [apart, *runs], render)
         try:
             context = multiprocessing.get_context("fork")
-            with context.Pool(jobs, initializer=setup_worker) as pool, context.Pool(1) as alone:
+            with context.Pool(jobs, initializer=setup_worker) as pool:
                 pending = pool.map_async(_write_run, range(1, len(runs) + 1), chunksize=1)
-                done = [alone.apply(_write_run, (0,)), *pending.get()]
+                with context.Pool(1) as alone:
+                    first = alone.apply(_write_run, (0,))
+                self._record_all(first)
+                if then is not None:
+                    then()
+                rest = pending.get()
         finally:
             _JOB = None
-        for rel, size in sorted(pair for run in done for pair in run):
+        self._record_all(pair for run in rest for pair in run)
+
+    def _record_all(self, written: Iterable[tuple[str, int]]) -> None:
+        """Record files written by a worker process, refusing any path written twice."""
+        for rel, size in sorted(written):
             if rel in self.written:
                 raise SiteError(f"refusing to write {rel} twice")
             self._record(rel, size)
