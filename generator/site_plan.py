@@ -312,7 +312,9 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
         cell = matrix.cell(model_id, quant, gpu_id)
         measured = report.for_config(model_id, quant, gpu_id) if report else ()
         placement = cache.placement_for(cell)
-        offload = None if cell.fits else compute_offload(cell.setup, 1)
+        offload = None
+        if not cell.fits:
+            offload = compute_offload(cell.setup, 1, matrix.memory_at(model_id, quant, 1))
         rows.append(PairRow(cell, cache.commands_for(cell), placement, measured, offload))
     fitting = [r.cell for r in rows if r.cell.fits]
     best = min(fitting, key=_best_key, default=None)

@@ -322,17 +322,22 @@ def _prefill_speed(setup: Setup, cards: int, capacity: Capacity) -> float | None
     return estimate_prefill_tokens_per_s(active_b, tflops, setup.runtime.prefill_efficiency)
 
 
-def compute_offload(setup: Setup, cards: int) -> Offload | None:
+def compute_offload(
+    setup: Setup, cards: int, memory: MemoryBreakdown | None = None
+) -> Offload | None:
     """The faster llama.cpp plan that splits the model between the cards and system RAM, or
-    None when it fits without one, the runtime cannot offload, or the memory is unified."""
-    placement = compute_placement(setup, cards)
+    None when it fits without one, the runtime cannot offload, or the memory is unified.
+
+    ``memory`` (``compute_memory(setup, cards)``), when the caller has it, saves working it out.
+    """
     if setup.runtime.launcher != "llama-cpp" or setup.gpu.gpu_class == "unified":
         return None
+    memory = compute_memory(setup, cards) if memory is None else memory
+    placement = compute_placement(setup, cards, memory)
     if placement is None or placement.fits:
         return None
     arch = setup.model.architecture
     shapes = split_weights(arch, setup.model.params_b, setup.bits_per_weight)
-    memory = compute_memory(setup, cards)
     tiers = Tiers(
         placement.card_capacity, cards, placement.cards[0].overhead,
         round(shapes.head_weights),

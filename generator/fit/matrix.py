@@ -19,6 +19,7 @@ from generator.fit.engine import (
     compute_sizing,
     resolve_setup,
 )
+from generator.fit.memory import MemoryBreakdown
 from generator.fit.sizing import Sizing, find_max_context, find_min_cards
 from generator.fit.verdict import Capacity, compute_capacities
 
@@ -154,6 +155,11 @@ class FitMatrix:
             result = cell.result if cell.result.cards == cards else self._compute_fit(cell, cards)
             self._extra[key] = result
         return result
+
+    def memory_at(self, model: str, quant: str, cards: int) -> MemoryBreakdown:
+        """The memory of a model and quantization on ``cards`` cards of any GPU."""
+        self.cell_block(model)
+        return self.sizings[(model, quant)].memory(cards)
 
     def _compute_fit(self, cell: Cell, cards: int) -> FitResult:
         setup = cell.setup
