@@ -76,24 +76,55 @@ def factor(value: float) -> str:
 
 def verdict_badge(verdict: str) -> Markup:
     """The verdict in words, with a symbol and a class for colour (never colour alone)."""
-    word = VERDICT_WORDS[verdict]
-    symbol = VERDICT_SYMBOLS[verdict]
-    return Markup(
+    return _BADGES[verdict]
+
+
+_BADGES = {
+    verdict: Markup(
         f'<span class="verdict verdict-{verdict}"><span aria-hidden="true">{symbol}</span> '
-        f"{word}</span>"
+        f"{VERDICT_WORDS[verdict]}</span>"
     )
+    for verdict, symbol in VERDICT_SYMBOLS.items()
+}
 
 
 # Table cells: the text a person reads and the raw number a sort script reads. Filters rather
-# than template macros because the big tables call them thousands of times per page.
+# than template macros because the big tables call them thousands of times per page; the row
+# functions below join the plain-text versions (``_td_*``) and mark the row safe once.
 
 
 def td_gib(value: float, col: str | None = None) -> Markup:
-    return Markup(f'<td data-sort="{value}"{_col(col)}>{gib(value)}</td>')
+    return Markup(_td_gib(value, col))
 
 
 def td_speed(value: float, col: str | None = None) -> Markup:
-    return Markup(f'<td data-sort="{value:.1f}"{_col(col)}>{tokens_per_s(value)}</td>')
+    return Markup(_td_speed(value, col))
+
+
+def td_money(value: float | None) -> Markup:
+    return Markup(_td_money(value))
+
+
+def td_context(value: int) -> Markup:
+    return Markup(_td_context(value))
+
+
+def _td_gib(value: float, col: str | None = None) -> str:
+    return f'<td data-sort="{value}"{_col(col)}>{gib(value)}</td>'
+
+
+def _td_speed(value: float, col: str | None = None) -> str:
+    return f'<td data-sort="{value:.1f}"{_col(col)}>{tokens_per_s(value)}</td>'
+
+
+def _td_money(value: float | None) -> str:
+    return "<td>—</td>" if value is None else f'<td data-sort="{value:.2f}">{money(value)}</td>'
+
+
+def _td_context(value: int) -> str:
+    return (
+        f'<td data-sort="{value}">{tokens(value)}</td>' if value else '<td data-sort="0">none</td>'
+    )
 
 
 def _col(col: str | None) -> str:
@@ -101,40 +132,35 @@ def _col(col: str | None) -> str:
     return "" if col is None else f' data-col="{col}"'
 
 
-def td_money(value: float | None) -> Markup:
-    if value is None:
-        return Markup("<td>—</td>")
-    return Markup(f'<td data-sort="{value:.2f}">{money(value)}</td>')
-
-
-def td_context(value: int) -> Markup:
-    if not value:
-        return Markup('<td data-sort="0">none</td>')
-    return Markup(f'<td data-sort="{value}">{tokens(value)}</td>')
-
-
 def td_cards(cell: Any) -> Markup:
     """Fewest cards of one model × quantization × GPU, with its verdict's symbol and class."""
+    return Markup(_td_cards(cell))
+
+
+def _td_cards(cell: Any) -> str:
     if not cell.fits:
-        return Markup('<td class="verdict-does-not-fit">✗ —</td>')
+        return '<td class="verdict-does-not-fit">✗ —</td>'
     verdict = cell.result.verdict.value
     symbol = "!" if verdict == "tight" else "✓"
-    return Markup(
+    return (
         f'<td class="verdict-{verdict}" data-sort="{cell.min_gpus}">{symbol} {cell.min_gpus}×</td>'
     )
 
 
 def td_cards_row(cells: Any) -> Markup:
     """``td_cards`` of each cell, one per line: a whole row of a model page's matrix."""
-    return Markup("\n".join(td_cards(cell) for cell in cells))
+    return Markup("\n".join(_td_cards(cell) for cell in cells))
 
 
 def placement_summary(placement: Any) -> Markup:
     """The runtime's verdict for its fullest card: 'badge 77.7 GiB of 80.0 GiB'."""
+    return Markup(_placement_summary(placement))
+
+
+def _placement_summary(placement: Any) -> str:
     fullest = placement.fullest.total
-    return Markup(
-        f"{verdict_badge(placement.verdict.value)} {gib(fullest)} of {gib(placement.card_capacity)}"
-    )
+    badge = _BADGES[placement.verdict.value]
+    return f"{badge} {gib(fullest)} of {gib(placement.card_capacity)}"
 
 
 def pair_cells(row: Any, max_gpus: int) -> Markup:
@@ -147,20 +173,20 @@ def pair_cells(row: Any, max_gpus: int) -> Markup:
     if cell.fits:
         cards = f'<td data-sort="{cell.min_gpus}" data-col="cards">{cell.min_gpus}×</td>'
         tail = (
-            f"{td_context(cell.max_context)}\n{td_speed(result.decode_tokens_per_s, 'speed')}\n"
-            f"{td_money(result.cost_per_hour_usd)}"
+            f"{_td_context(cell.max_context)}\n{_td_speed(result.decode_tokens_per_s, 'speed')}\n"
+            f"{_td_money(result.cost_per_hour_usd)}"
         )
     else:
         cards = f'<td class="t" data-col="cards">does not fit on {max_gpus}</td>'
         tail = "<td>—</td>\n<td>—</td>\n<td>—</td>"
     if row.placement:
-        runtime_verdict = str(placement_summary(row.placement))
+        runtime_verdict = _placement_summary(row.placement)
     else:
         runtime_verdict = f"cannot shard over {result.cards}"
     return Markup(
-        f"{cards}\n{td_gib(result.memory.total, 'total')}\n"
-        f"{td_gib(result.capacity.effective, 'effective')}\n"
-        f'<td data-col="verdict">{verdict_badge(result.verdict.value)}</td>\n'
+        f"{cards}\n{_td_gib(result.memory.total, 'total')}\n"
+        f"{_td_gib(result.capacity.effective, 'effective')}\n"
+        f'<td data-col="verdict">{_BADGES[result.verdict.value]}</td>\n'
         f'<td data-col="runtime-verdict">{runtime_verdict}</td>\n{tail}\n'
         f'<td class="t">{escape(cell.setup.runtime.name)}</td>'
     )
@@ -171,14 +197,14 @@ def detail_cells(cell: Any) -> Markup:
     name: cards, effective VRAM, verdict, speed, cost, longest context. Python for the same
     reason as ``pair_cells``: a model page has one row per GPU and quantization."""
     result = cell.result
-    verdict = f"<td>{verdict_badge(result.verdict.value)}</td>"
-    effective = td_gib(result.capacity.effective)
+    verdict = f"<td>{_BADGES[result.verdict.value]}</td>"
+    effective = _td_gib(result.capacity.effective)
     if not cell.fits:
         return Markup(f"<td>—</td>\n{effective}\n{verdict}\n<td>—</td>\n<td>—</td>\n<td>—</td>")
     return Markup(
         f'<td data-sort="{cell.min_gpus}">{cell.min_gpus}×</td>\n{effective}\n{verdict}\n'
-        f"{td_speed(result.decode_tokens_per_s)}\n{td_money(result.cost_per_hour_usd)}\n"
-        f"{td_context(cell.max_context)}"
+        f"{_td_speed(result.decode_tokens_per_s)}\n{_td_money(result.cost_per_hour_usd)}\n"
+        f"{_td_context(cell.max_context)}"
     )
 
 
