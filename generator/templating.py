@@ -310,5 +310,21 @@ def make_theme_env(templates: Path, base_url: str, assets: dict[str, str]) -> En
     url_for = make_url_for(base_url)
     env.globals["url"] = url_for
     env.globals["asset"] = lambda name: url_for("/assets/" + assets[name])
-    env.globals["absolute_url"] = lambda path: base_url.rstrip("/") + path
+
+    def absolute_url(path: str) -> str:
+        return base_url.rstrip("/") + path
+
+    env.globals["absolute_url"] = absolute_url
+
+    def breadcrumb_list(crumbs: Any) -> dict[str, Any]:
+        """schema.org BreadcrumbList of the visible trail, for _seo.html's JSON-LD."""
+        steps = [
+            {"@type": "ListItem", "position": position, "name": crumb.title,
+             "item": absolute_url(crumb.path)}
+            for position, crumb in enumerate(crumbs, start=1)
+        ]  # fmt: skip
+        return {"@context": "https://schema.org", "@type": "BreadcrumbList",
+                "itemListElement": steps}  # fmt: skip
+
+    env.globals["breadcrumb_list"] = breadcrumb_list
     return env
