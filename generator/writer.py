@@ -100,10 +100,12 @@ class Staging:
 
     def discard(self) -> None:
         """Remove the staging folder (after a failure)."""
+        _FOLDERS.clear()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def swap_into_place(self) -> None:
         """Replace the output folder by the staged one (two renames, then clean-up)."""
+        _FOLDERS.clear()
         os.chmod(self.root, 0o755)
         old = None
         if self.out.exists():
@@ -131,9 +133,19 @@ def _write_run(index: int) -> list[tuple[str, int]]:
     return written
 
 
+#: Folders this process has made (or found) in a staging folder, so each is made once.
+_FOLDERS: set[str] = set()
+
+
 def _write_file(root: Path, rel: str, data: bytes) -> None:
-    target = (root / rel).resolve()
-    if not target.is_relative_to(root) or rel.startswith("/"):
+    """Write ``data`` at ``rel`` under ``root``. The staging folder is new and holds no links,
+    so a path stays inside it unless it is absolute or climbs with '..'."""
+    if rel.startswith("/") or ".." in rel.split("/"):
         raise SiteError(f"refusing to write outside the output folder: {rel}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    target = os.path.join(root, rel)
+    folder = os.path.dirname(target)
+    if folder not in _FOLDERS:
+        os.makedirs(folder, exist_ok=True)
+        _FOLDERS.add(folder)
+    with open(target, "wb") as file:
+        file.write(data)

@@ -11,6 +11,7 @@ from generator.build import build_site
 from generator.catalog.loader import CatalogError
 from generator.cli import main
 from generator.errors import SiteError
+from generator.writer import Staging
 from tests.site_helpers import FIXTURE, broken_links, copy_project, tree_digest
 
 
@@ -173,3 +174,14 @@ def test_a_template_mistake_is_reported_with_its_file_and_line(
     err = capsys.readouterr().err
     assert "templates/robots.txt:" in err and "no_such_name" in err and "Traceback" not in err
     assert not (fixture_project / "site").exists()
+
+
+def test_staging_refuses_paths_that_leave_the_output_folder(tmp_path: Path) -> None:
+    staging = Staging(tmp_path / "site")
+    for bad in ("/etc/passwd", "../outside.html", "models/../../outside.html"):
+        with pytest.raises(SiteError, match="outside the output folder"):
+            staging.write(bad, b"x")
+    staging.write("models/x/index.html", b"ok")
+    assert (staging.root / "models/x/index.html").read_bytes() == b"ok"
+    assert not (tmp_path / "outside.html").exists()
+    staging.discard()
