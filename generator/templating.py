@@ -140,7 +140,7 @@ def td_cards(cell: Any) -> Markup:
 def _td_cards(cell: Any) -> str:
     if not cell.fits:
         return '<td class="verdict-does-not-fit">✗ —</td>'
-    verdict = cell.result.verdict.value
+    verdict = cell.result.verdict  # a StrEnum: formats and compares as its value
     symbol = "!" if verdict == "tight" else "✓"
     return (
         f'<td class="verdict-{verdict}" data-sort="{cell.min_gpus}">{symbol} {cell.min_gpus}×</td>'
@@ -159,17 +159,18 @@ def placement_summary(placement: Any) -> Markup:
 
 def _placement_summary(placement: Any) -> str:
     fullest = placement.fullest.total
-    badge = _BADGES[placement.verdict.value]
+    badge = _BADGES[placement.verdict]
     return f"{badge} {gib(fullest)} of {gib(placement.card_capacity)}"
 
 
-def pair_cells(row: Any, max_gpus: int) -> Markup:
-    """The cells of one quantization's row on a model × GPU page, after its name: cards, memory
-    needed, effective VRAM, verdict, the runtime's fullest card, longest context, speed, cost
-    and runtime. Written here rather than in pair.html because every pair page has one per
+def pair_row(row: Any, max_gpus: int) -> Markup:
+    """One quantization's row on a model × GPU page: its name, then cards, memory needed,
+    effective VRAM, verdict, the runtime's fullest card, longest context, speed, cost and
+    runtime. Written here rather than in pair.html because every pair page has one per
     quantization, and the site has thousands of pair pages."""
     cell = row.cell
     result = cell.result
+    quant = cell.setup.quant
     if cell.fits:
         cards = f'<td data-sort="{cell.min_gpus}" data-col="cards">{cell.min_gpus}×</td>'
         tail = (
@@ -184,20 +185,21 @@ def pair_cells(row: Any, max_gpus: int) -> Markup:
     else:
         runtime_verdict = f"cannot shard over {result.cards}"
     return Markup(
+        f'<tr data-quant="{escape(quant.id)}">\n<th scope="row">{escape(quant.name)}</th>\n'
         f"{cards}\n{_td_gib(result.memory.total, 'total')}\n"
         f"{_td_gib(result.capacity.effective, 'effective')}\n"
-        f'<td data-col="verdict">{_BADGES[result.verdict.value]}</td>\n'
+        f'<td data-col="verdict">{_BADGES[result.verdict]}</td>\n'
         f'<td data-col="runtime-verdict">{runtime_verdict}</td>\n{tail}\n'
-        f'<td class="t">{escape(cell.setup.runtime.name)}</td>'
+        f'<td class="t">{escape(cell.setup.runtime.name)}</td>\n</tr>'
     )
 
 
 def detail_cells(cell: Any) -> Markup:
     """The cells of one GPU's row in a model page's per-quantization details, after the GPU's
     name: cards, effective VRAM, verdict, speed, cost, longest context. Python for the same
-    reason as ``pair_cells``: a model page has one row per GPU and quantization."""
+    reason as ``pair_row``: a model page has one row per GPU and quantization."""
     result = cell.result
-    verdict = f"<td>{_BADGES[result.verdict.value]}</td>"
+    verdict = f"<td>{_BADGES[result.verdict]}</td>"
     effective = _td_gib(result.capacity.effective)
     if not cell.fits:
         return Markup(f"<td>—</td>\n{effective}\n{verdict}\n<td>—</td>\n<td>—</td>\n<td>—</td>")
@@ -235,7 +237,7 @@ FILTERS = {
     "td_cards_row": td_cards_row,
     "placement_summary": placement_summary,
     "command_list": command_list,
-    "pair_cells": pair_cells,
+    "pair_row": pair_row,
     "detail_cells": detail_cells,
 }
 
