@@ -283,7 +283,7 @@ _INDENT = re.compile(r"\n[ \t]+")
 
 
 class CompactLoader(FileSystemLoader):
-    """Templates as written, minus each line's indentation, removed once when a template loads.
+    """HTML templates as written, minus each line's indentation, removed once when one loads.
 
     Pages come out compact without minifying every rendered page (which cost about a third of
     rendering a model-on-GPU page). Indentation is safe to drop because no template holds
@@ -295,7 +295,9 @@ class CompactLoader(FileSystemLoader):
         self, environment: Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
-        return _INDENT.sub("\n", source), filename, uptodate
+        if template.endswith(".html"):  # _headers and the like read their indentation
+            source = _INDENT.sub("\n", source)
+        return source, filename, uptodate
 
 
 def make_theme_env(templates: Path, base_url: str, assets: dict[str, str]) -> Environment:

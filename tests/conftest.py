@@ -59,7 +59,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real project built once per test session (minified, as published)."""
+    """The real project built once per test session (as published)."""
     from generator.build import build_site
 
     out = tmp_path_factory.mktemp("site") / "site"

@@ -342,12 +342,12 @@ def test_a_404_page_sits_at_the_root(built_site: Path) -> None:
     assert "noindex" in html and "<h1>" in html
 
 
-def test_published_html_is_minified(built_site: Path) -> None:
+def test_published_html_carries_no_template_indentation(built_site: Path) -> None:
     for rel in ("index.html", "models/index.html", "guides/how-much-vram/index.html"):
         html = (built_site / rel).read_text(encoding="utf-8")
-        assert html.startswith("<!doctype html><html lang=en><head>"), rel
+        assert html.startswith('<!doctype html>\n<html lang="en">\n<head>\n'), rel
         assert "\n  <" not in html, f"{rel} keeps its indentation"
-        assert "</head>" in html, f"{rel}: closing tags are kept"
+        assert "</head>" in html, f"{rel}: the live-reload script goes before </head>"
 
 
 # --- the GitHub Pages workflow ------------------------------------------------------------

@@ -571,8 +571,9 @@ contexts, per-card layouts, offload plans, measurements, launch commands). `benc
 checks that the Hugo pages carry the same table cells and texts. Conversion is not timed: the
 data file is Hugo's input, as the YAML catalog is fitatlas's. fitatlas's timed build does more
 than Hugo's: it computes the fit matrix and every figure from the catalog, renders six more pages
-(guides, methodology, calculator, 404), writes the JSON API, sitemap and feed, minifies every
-page and builds the Pagefind search index. Hugo output is not minified.
+(guides, methodology, calculator, 404), writes the JSON API, sitemap and feed and builds the
+Pagefind search index. Neither tool minifies its pages (fitatlas's templates lose their
+indentation when they load; until commit 830b96c it ran minify-html on every page).
 
 - *wall s*: GNU time's elapsed time of the whole command (interpreter start-up included).
 - *largest process MiB*: GNU time's maximum resident set size (one process).
