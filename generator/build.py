@@ -247,8 +247,10 @@ def read_asset(path: Path) -> bytes:
 
 
 def check_project(project: Path) -> str:
-    """Validate catalog, settings and content (shortcodes included) without writing anything."""
+    """Validate catalog, settings and content (shortcodes included) without writing anything;
+    every cell of the matrix is computed, as a build would."""
     prepared = prepare_site(project, None)
+    prepared.matrix.all_cells()
     c = prepared.matrix.catalog
     return (
         f"catalog: {len(c.models)} models, {len(c.gpus)} GPUs, {len(c.quantizations)} "
