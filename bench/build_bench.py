@@ -262,17 +262,20 @@ RESULTS_HEADER = """# Build benchmark
 Written by `bench/build_bench.py` (`.venv/bin/python bench/build_bench.py --scales 1 10 100`);
 each run replaces the rows of the scales it measured. A scale-N catalog holds N times the real
 models (variants with slightly different parameter counts, see `bench/make_catalog.py`); GPUs,
-quantizations and runtimes are the real ones. One `fitatlas build` (production settings,
-minified) per row, in a subprocess under GNU `time -v`, output written to `/dev/shm`.
+quantizations and runtimes are the real ones. One `fitatlas build` (production settings) per
+row, in a subprocess under GNU `time -v`, output written to `/dev/shm`.
 
 - *pages*: `.html` files in the output; *MB written*: every output file, decimal MB.
 - *wall s*: GNU time's elapsed time.
-- *stages s*: the build's own timers (`--debug` prints them); *render* includes writing each
-  file into the staging folder, *write* is only the final swap into place.
+- *stages s*: the build's own timers (`--debug` prints them). Since commit 830b96c pages are
+  not minified; since the lazy matrix the fit matrix has no stage of its own (each model's cells
+  are computed by the process that renders its pages) and the search index is built while the
+  workers finish (*render and search*); *write* is only the final swap into place.
 - *peak MiB*: GNU time's maximum resident set size, which is that of the largest single
-  process. Pages render in forked worker processes (one per core, since commit 77f38c6), so
-  *total MiB* adds up the proportional set size (shared copy-on-write pages split between
-  processes) of the build and all its workers, sampled once a second: the real footprint.
+  process. Pages render in forked worker processes (one per core, plus one for the pages that
+  read every model), so *total MiB* adds up the proportional set size (shared copy-on-write
+  pages split between processes) of the build and all its workers, sampled once a second: the
+  real footprint.
 - *load*: the machine's 1-minute load average when the build started; with 2 cores, anything
   above about 0.5 means other work competed for the CPU and the times are inflated.
 - *commit*: what was measured; `+changes` when generator/templates/content differed from it.
