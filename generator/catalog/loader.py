@@ -137,8 +137,12 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, _Lines] | None
         problems.append(Problem(display, None, "", f"cannot read: {exc.strerror}"))
         return None
     try:
-        node = yaml.compose(text, Loader=SAFE_LOADER)
-        data = yaml.load(text, Loader=SAFE_LOADER)
+        loader = SAFE_LOADER(text)  # parsed once: the node tree gives lines, then the data
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
