@@ -1,14 +1,16 @@
 """Site search: a Pagefind index of the staged pages, written into the site's pagefind/ folder.
 
-Runs after every page is staged and before the swap, so a failed index fails the build and
-leaves ``site/`` as it was. Only pages a visitor looks for are indexed: models, GPUs, guides and
-standalone pages, and the calculator. Pagefind reads each page's ``<main data-pagefind-body>``
-(base.html) without its tables, which repeat every model and GPU name on every page and would
-bury the page a query is about; each page's section (Models, GPUs, Guides …) rides along as
-``data-pagefind-meta``, not as a filter, because Pagefind 1.5.2 writes filter values in hash-map
-order, which differs from run to run. The Pagefind release is pinned in pyproject.toml; its binary
-ships inside the ``pagefind_bin`` wheel, so indexing runs offline, and identical pages give a
-byte-identical index. The search box's own script is templates/static/search.js.
+Runs once the searched pages are staged (while the render workers finish the rest) and before
+the swap, so a failed index fails the build and leaves ``site/`` as it was. Only pages a
+visitor looks for are indexed: models, GPUs, guides and standalone pages, and the calculator.
+Pagefind reads each page's ``<main data-pagefind-body>`` (base.html) without its tables, which
+repeat every model and GPU name on every page and would bury the page a query is about, its
+memory chart and its launch commands (see EXCLUDED); each page's section (Models, GPUs,
+Guides …) rides along as ``data-pagefind-meta``, not as a filter, because Pagefind 1.5.2 writes
+filter values in hash-map order, which differs from run to run. The Pagefind release is pinned
+in pyproject.toml; its binary ships inside the ``pagefind_bin`` wheel, so indexing runs offline,
+and identical pages give a byte-identical index. The search box's own script is
+templates/static/search.js.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ from generator.writer import Staging
 SEARCHED_KINDS = frozenset({"model", "gpu", "guide", "page"})
 #: Other pages that are destinations in their own right.
 SEARCHED_PATHS = frozenset({"/calculator/"})
-#: Left out of the index: tables (numbers and names repeated on every page).
-EXCLUDED_SELECTORS = "table"
+#: Left out of the index, as (opening, closing) text: tables (numbers and names repeated on
+#: every page), the memory chart's labels and launch commands (flags, not what people search).
+EXCLUDED = (("<table", "</table>"), ('<figure class="chart"', "</figure>"),
+            ('<dl class="commands"', "</dl>"))  # fmt: skip
+#: The same as CSS selectors, for Pagefind.
+EXCLUDED_SELECTORS = "table, figure.chart, dl.commands"
 #: Where the index lives in the site.
 FOLDER = "pagefind"
 #: Pagefind's own search interfaces; the site's box is search.js, so they are not published.
@@ -51,28 +57,31 @@ def write_search_index(staging: Staging, files: Iterable[str]) -> None:
             target = pages / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             page = (staging.root / rel).read_text(encoding="utf-8")
-            target.write_text(empty_tables(page), encoding="utf-8")
+            target.write_text(empty_excluded(page), encoding="utf-8")
         _run_pagefind(pages, index)
         for path in sorted(p for p in index.rglob("*") if p.is_file()):
             if not path.name.startswith(UNUSED_PREFIXES):
                 staging.write(f"{FOLDER}/{path.relative_to(index).as_posix()}", path.read_bytes())
 
 
-def empty_tables(html: str) -> str:
-    """``html`` with every table's contents removed, its opening tag (and id) kept.
+def empty_excluded(html: str) -> str:
+    """``html`` with the contents of every excluded element removed, its opening tag (and id)
+    kept.
 
-    Tables are excluded from the index anyway, and Pagefind records element ids as anchors, so
-    the index comes out the same; model and GPU pages are mostly tables, so Pagefind parses
-    about a tenth of the HTML. The site's tables are never nested.
+    Pagefind skips those elements anyway and records element ids as anchors, so the index comes
+    out the same; model and GPU pages are mostly tables, so Pagefind parses about a tenth of
+    the HTML. None of these elements nests inside one of its own kind on the site.
     """
-    parts = []
-    start = 0
-    while (opening := html.find("<table", start)) != -1:
-        body = html.index(">", opening) + 1
-        parts.append(html[start:body])
-        start = html.index("</table>", body)
-    parts.append(html[start:])
-    return "".join(parts)
+    for opening, closing in EXCLUDED:
+        parts = []
+        start = 0
+        while (found := html.find(opening, start)) != -1:
+            body = html.index(">", found) + 1
+            parts.append(html[start:body])
+            start = html.index(closing, body)
+        parts.append(html[start:])
+        html = "".join(parts)
+    return html
 
 
 def _run_pagefind(pages: Path, index: Path) -> None:

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_environment,
+    select_autoescape,
+)
 from markupsafe import Markup, escape
 
 from generator.fit.memory import GIB
@@ -210,6 +216,25 @@ def detail_cells(cell: Any) -> Markup:
     )
 
 
+@pass_environment
+def gpu_rows(env: Environment, results: Any, gpu_id: str) -> Markup:
+    """The rows of a GPU page's table for one card count: each model that fits (linked), its
+    best quantization (linked to the pair page), memory, speed and cost. Python because at ten
+    times the catalog a GPU page has thousands of rows."""
+    model_url: Callable[[str], str] = env.globals["model_url"]  # type: ignore[assignment]
+    pair_url: Callable[[str, str], str] = env.globals["pair_url"]  # type: ignore[assignment]
+    rows = []
+    for result in results:
+        model = result.setup.model
+        rows.append(
+            f'<tr>\n<th scope="row"><a href="{escape(model_url(model.id))}">{escape(model.name)}'
+            f'</a></th>\n<td class="t"><a href="{escape(pair_url(model.id, gpu_id))}">'
+            f"{escape(result.setup.quant.name)}</a></td>\n{_td_gib(result.memory.total)}\n"
+            f"{_td_speed(result.decode_tokens_per_s)}\n{_td_money(result.cost_per_hour_usd)}\n</tr>"
+        )
+    return Markup("\n".join(rows))
+
+
 def command_list(commands: dict[str, str]) -> Markup:
     """Launch commands as a definition list: each runtime's name, then its command line."""
     items = "".join(
@@ -237,6 +262,7 @@ FILTERS = {
     "td_cards_row": td_cards_row,
     "placement_summary": placement_summary,
     "command_list": command_list,
+    "gpu_rows": gpu_rows,
     "pair_row": pair_row,
     "detail_cells": detail_cells,
 }
