@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: Models whose cells a render worker keeps: it renders one model's pages after another.
 MODELS_PER_WORKER = 2
+#: How much render workers defer to the process apart and to Pagefind (Unix niceness, 0–19).
+WORKER_NICENESS = 5
 #: Garbage collector thresholds while pages render (CPython's default is 700, 10, 10).
 RENDER_GC_THRESHOLDS = (50_000, 20, 100)
 
@@ -205,6 +207,14 @@ def build_site(
     return report
 
 
+def setup_render_worker(matrix: FitMatrix) -> None:
+    """A render worker keeps only the cells of the models it is rendering, and gives way to the
+    process apart: the searched pages it renders, then the search index, are the build's
+    longest chain, while the workers' pair pages can fill whatever CPU is left."""
+    matrix.keep_only(MODELS_PER_WORKER)
+    os.nice(WORKER_NICENESS)
+
+
 def render_pages(
     prepared: Prepared,
     staging: Staging,
@@ -242,7 +252,7 @@ def render_pages(
     try:
         staging.write_all(
             runs, render, jobs, apart=apart, then=then,
-            setup_worker=partial(prepared.matrix.keep_only, MODELS_PER_WORKER),
+            setup_worker=partial(setup_render_worker, prepared.matrix),
         )  # fmt: skip
     finally:
         gc.set_threshold(*thresholds)
