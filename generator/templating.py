@@ -13,12 +13,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import (
+    BytecodeCache,
     Environment,
     FileSystemLoader,
     StrictUndefined,
     pass_environment,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from generator.fit.memory import GIB
@@ -326,10 +328,30 @@ class CompactLoader(FileSystemLoader):
         return source, filename, uptodate
 
 
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory for the life of the process, keyed by template and
+    checked against a checksum of its source: ``serve`` makes a new environment for every
+    rebuild, and without this each one compiled every template again."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE = MemoryBytecodeCache()
+
+
 def make_theme_env(templates: Path, base_url: str, assets: dict[str, str]) -> Environment:
     """The Jinja environment for page templates: autoescaped, strict about missing names."""
     env = Environment(
         loader=CompactLoader(templates),
+        bytecode_cache=_BYTECODE,
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined, TemplateError, UndefinedError
+from jinja2.environment import TemplateExpression
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -23,8 +25,10 @@ from generator.shortcodes.base import (
 )
 
 
+@functools.cache
 def make_sandbox() -> SandboxedEnvironment:
-    """A sandbox with no globals at all: shortcodes are passed in per page, nothing else."""
+    """A sandbox with no globals at all: shortcodes are passed in per page, nothing else. One
+    per process: it holds no state besides its compiled expressions (``_compile``)."""
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
     env.globals.clear()
     return env
@@ -93,7 +97,7 @@ def _bind(function: Shortcode, ctx: ShortcodeContext) -> Callable[..., Markup | 
 def _evaluate(source: str, sandbox: Environment, bound: dict[str, Any]) -> str:
     expression = " ".join(source.split())
     try:
-        value = sandbox.compile_expression(expression, undefined_to_none=False)(**bound)
+        value = _compile(sandbox, expression)(**bound)
     except UndefinedError as exc:
         name = re.search(r"'(\w+)' is undefined", str(exc))
         hint = suggest(name.group(1), REGISTRY) if name else ""
@@ -103,6 +107,12 @@ def _evaluate(source: str, sandbox: Environment, bound: dict[str, Any]) -> str:
     if not isinstance(value, str):
         raise ShortcodeError(f"{expression!r} is not a shortcode call")
     return str(value) if isinstance(value, Markup) else str(escape(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(sandbox: Environment, expression: str) -> TemplateExpression:
+    """A shortcode call compiled once: serve re-renders the same guides after every edit."""
+    return sandbox.compile_expression(expression, undefined_to_none=False)
 
 
 def iter_shortcode_docs() -> list[tuple[str, str, str]]:
