@@ -106,7 +106,7 @@ class Rebuilder:
             # A bug, not an authoring mistake: show the traceback, but keep the server up.
             log.exception("Rebuild crashed; still serving the last good build.")
         else:
-            log.info("Rebuilt %d pages in %.1f s", report.pages, report.seconds)
+            log.info("Rebuilt %d pages in %.2f s", report.pages, report.seconds)
 
 
 def load_fingerprint(project: Path) -> Fingerprint:
