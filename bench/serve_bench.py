@@ -29,6 +29,9 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: bench/ is sys.path[0]
+from tests.site_helpers import copy_project  # noqa: E402
+
 RESULTS = ROOT / "bench" / "RESULTS.md"
 CHROMIUM = Path("/usr/bin/chromium")
 GUIDE = Path("content/guides/how-much-vram.md")
@@ -53,13 +56,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def copy_project(target: Path) -> Path:
-    for folder in ("catalog", "content", "templates"):
-        shutil.copytree(ROOT / folder, target / folder)
-    shutil.copy2(ROOT / "site.yaml", target / "site.yaml")
-    return target
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
