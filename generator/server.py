@@ -1,8 +1,8 @@
 """The dev server: build once, serve ``site/`` on 127.0.0.1 with live reload, rebuild on change.
 
 It sits on top of the incremental build (``IncrementalBuilder``) and the ``livereload`` package
-and reaches into no stage. Its builds are unminified because livereload injects its script
-before a literal ``</head>``, which minified HTML leaves out. A failed rebuild raises before
+and reaches into no stage. Its pages are the production build's (livereload injects its script
+before the literal ``</head>`` that every page keeps). A failed rebuild raises before
 anything is written (a full build swaps a complete staging folder into place; an incremental one
 renders every affected page before writing any), so it prints its located error and the browser
 keeps showing the last good site until the sources are fixed. A failed *first* build stops the
@@ -87,7 +87,7 @@ class Rebuilder:
     builder: IncrementalBuilder | None = None
 
     def build(self) -> BuildReport:
-        """One unminified build into ``project/site``; raises whatever the build raises."""
+        """One build into ``project/site``; raises whatever the build raises."""
         self.attempted = load_fingerprint(self.project)
         if self.builder is None:
             self.builder = IncrementalBuilder(self.project, self.project / "site", self.base_url)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/lighthouse/run.py [--model ID] [--keep DIR]
 
-Builds the site (production settings, minified) for a local URL, serves it with Python's
+Builds the site (production settings) for a local URL, serves it with Python's
 http.server on 127.0.0.1 (started and stopped by its PID), and runs the pinned Lighthouse
 (bench/lighthouse/package.json, installed with `npm ci` when missing) with Debian's Chromium on
 the home page, one model page, the GPU catalog and the calculator (noted as absent when the build

@@ -13,9 +13,10 @@ For each scale N it writes a project (``bench/make_catalog.py``'s N× catalog pl
 content, templates and site.yaml), builds it once with fitatlas to get its JSON API (not timed),
 converts that into Hugo's data file (``to_hugo_data.py``, not timed: it is Hugo's input, as the
 catalog is fitatlas's) and copies ``bench/peer/hugo/`` next to it. Then, alternating which tool
-goes first in each round, it runs ``fitatlas build`` (production settings: minified, one render
-process per core) and ``hugo --quiet`` (default parallelism) ``--runs`` times each, writing to
-/dev/shm, every run under GNU ``/usr/bin/time -v`` (``apt-get install time`` if missing).
+goes first in each round, it runs ``fitatlas build`` (production settings: one render process
+per core, plus one for the pages that read every model) and ``hugo --quiet`` (default
+parallelism) ``--runs`` times each, writing to /dev/shm, every run under GNU
+``/usr/bin/time -v`` (``apt-get install time`` if missing).
 
 Memory. GNU time's "maximum resident set size" is that of the largest single process, but
 fitatlas forks one render worker per core and runs Pagefind in a subprocess, so the build is a
