@@ -132,9 +132,6 @@ def _prepare_site(
     url_for = make_url_for(url)
     theme.globals.update(
         site=settings, model_path=model_path, gpu_path=gpu_path, pair_path=pair_path,
-        model_url=lambda model: url_for(model_path(model)),
-        gpu_url=lambda gpu: url_for(gpu_path(gpu)),
-        pair_url=lambda model, gpu: url_for(pair_path(model, gpu)),
         tight_share=TIGHT_SHARE, **make_shell_globals(theme),
     )  # fmt: skip
     renderer = make_content_renderer(lambda: ShortcodeContext(matrix, theme, url_for))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,13 +18,13 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
-    pass_environment,
     select_autoescape,
 )
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from generator.fit.memory import GIB
+from generator.site_plan import gpu_path, model_path, pair_path
 
 VERDICT_WORDS = {
     "fits": "Fits",
@@ -113,10 +114,6 @@ def td_money(value: float | None) -> Markup:
     return Markup(_td_money(value))
 
 
-def td_context(value: int) -> Markup:
-    return Markup(_td_context(value))
-
-
 def _td_gib(value: float, col: str | None = None) -> str:
     return f'<td data-sort="{value}"{_col(col)}>{gib(value)}</td>'
 
@@ -140,12 +137,8 @@ def _col(col: str | None) -> str:
     return "" if col is None else f' data-col="{col}"'
 
 
-def td_cards(cell: Any) -> Markup:
-    """Fewest cards of one model × quantization × GPU, with its verdict's symbol and class."""
-    return Markup(_td_cards(cell))
-
-
 def _td_cards(cell: Any) -> str:
+    """Fewest cards of one model × quantization × GPU, with its verdict's symbol and class."""
     if not cell.fits:
         return '<td class="verdict-does-not-fit">✗ —</td>'
     verdict = cell.result.verdict  # a StrEnum: formats and compares as its value
@@ -160,12 +153,8 @@ def td_cards_row(cells: Any) -> Markup:
     return Markup("\n".join(_td_cards(cell) for cell in cells))
 
 
-def placement_summary(placement: Any) -> Markup:
-    """The runtime's verdict for its fullest card: 'badge 77.7 GiB of 80.0 GiB'."""
-    return Markup(_placement_summary(placement))
-
-
 def _placement_summary(placement: Any) -> str:
+    """The runtime's verdict for its fullest card: 'badge 77.7 GiB of 80.0 GiB'."""
     fullest = placement.fullest.total
     badge = _BADGES[placement.verdict]
     return f"{badge} {gib(fullest)} of {gib(placement.card_capacity)}"
@@ -218,13 +207,16 @@ def detail_cells(cell: Any) -> Markup:
     )
 
 
-@pass_environment
-def gpu_rows(env: Environment, results: Any, gpu_id: str) -> Markup:
+def gpu_rows(
+    model_url: Callable[[str], str],
+    pair_url: Callable[[str, str], str],
+    results: Any,
+    gpu_id: str,
+) -> Markup:
     """The rows of a GPU page's table for one card count: each model that fits (linked), its
     best quantization (linked to the pair page), memory, speed and cost. Python because at ten
-    times the catalog a GPU page has thousands of rows."""
-    model_url: Callable[[str], str] = env.globals["model_url"]  # type: ignore[assignment]
-    pair_url: Callable[[str, str], str] = env.globals["pair_url"]  # type: ignore[assignment]
+    times the catalog a GPU page has thousands of rows. A filter bound to the site's links by
+    ``make_theme_env``."""
     rows = []
     for result in results:
         model = result.setup.model
@@ -259,12 +251,8 @@ FILTERS = {
     "td_gib": td_gib,
     "td_speed": td_speed,
     "td_money": td_money,
-    "td_context": td_context,
-    "td_cards": td_cards,
     "td_cards_row": td_cards_row,
-    "placement_summary": placement_summary,
     "command_list": command_list,
-    "gpu_rows": gpu_rows,
     "pair_row": pair_row,
     "detail_cells": detail_cells,
 }
@@ -294,7 +282,7 @@ def make_shell_globals(env: Environment) -> dict[str, Any]:
     return {"site_header": site_header, "site_footer": site_footer}
 
 
-def make_url_for(base_url: str) -> Any:
+def make_url_for(base_url: str) -> Callable[[str], str]:
     """A function mapping a site path ('/gpus/') to a link under the base URL's path."""
     prefix = urlsplit(base_url).path.rstrip("/")
 
@@ -362,6 +350,17 @@ def make_theme_env(templates: Path, base_url: str, assets: dict[str, str]) -> En
     url_for = make_url_for(base_url)
     env.globals["url"] = url_for
     env.globals["asset"] = lambda name: url_for("/assets/" + assets[name])
+
+    def model_url(model: str) -> str:
+        return url_for(model_path(model))
+
+    def pair_url(model: str, gpu: str) -> str:
+        return url_for(pair_path(model, gpu))
+
+    env.globals.update(
+        model_url=model_url, pair_url=pair_url, gpu_url=lambda gpu: url_for(gpu_path(gpu))
+    )
+    env.filters["gpu_rows"] = partial(gpu_rows, model_url, pair_url)
 
     def absolute_url(path: str) -> str:
         return base_url.rstrip("/") + path
