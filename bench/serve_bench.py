@@ -30,6 +30,8 @@ from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: bench/ is sys.path[0]
+from build_bench import describe_source  # noqa: E402  (bench/build_bench.py)
+
 from tests.site_helpers import copy_project  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -149,19 +151,11 @@ def measure(edits: int) -> dict[str, str]:
     return results
 
 
-def commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
-
-    changed = git("status", "--porcelain", "generator", "templates", "content").strip()
-    return git("rev-parse", "--short", "HEAD").strip() + ("+changes" if changed else "")
-
-
 def write(results: dict[str, str], edits: int) -> None:
     load = os.getloadavg()[0]
     rows = (
-        f"Run of {datetime.date.today().isoformat()}, commit {commit()}, {os.cpu_count()} CPUs, "
-        f"1-minute load {load:.1f} at the end. Median (min–max).\n\n"
+        f"Run of {datetime.date.today().isoformat()}, commit {describe_source()}, "
+        f"{os.cpu_count()} CPUs, 1-minute load {load:.1f} at the end. Median (min–max).\n\n"
         "| edit | times | save → page shows it | server's rebuild |\n|---|---:|---:|---:|\n"
         f"| a guide's Markdown (a new sentence) | {edits} | {results['guide']} "
         f"| {results['guide_server']} |\n"

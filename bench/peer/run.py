@@ -47,7 +47,6 @@ import datetime
 import io
 import json
 import os
-import platform
 import pstats
 import re
 import shutil
@@ -68,6 +67,8 @@ sys.path[:0] = [str(HERE), str(HERE.parent), str(ROOT)]
 
 import compare  # noqa: E402  (bench/peer/compare.py)
 import to_hugo_data  # noqa: E402  (bench/peer/to_hugo_data.py)
+from build_bench import count_output, parse_time_report  # noqa: E402  (bench/build_bench.py)
+from build_bench import describe_machine as describe_build_machine  # noqa: E402
 from make_catalog import write_catalog  # noqa: E402  (bench/make_catalog.py)
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -147,29 +148,6 @@ class TreePoller(threading.Thread):
             self.done.wait(self.interval)
 
 
-def parse_gnu_time(text: str) -> tuple[float, int]:
-    """(wall seconds, largest process KiB) from GNU time's verbose report."""
-    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    if not wall or not rss:
-        raise RuntimeError(f"no GNU time report in:\n{text[-2000:]}")
-    seconds = 0.0
-    for part in wall.group(1).split(":"):
-        seconds = seconds * 60 + float(part)
-    return seconds, int(rss.group(1))
-
-
-def count_output(out: Path) -> tuple[int, int, int]:
-    """(HTML pages, files, bytes) in a built site."""
-    pages = files = size = 0
-    for folder, _, names in os.walk(out):
-        for name in names:
-            files += 1
-            size += os.path.getsize(os.path.join(folder, name))
-            pages += name.endswith(".html")
-    return pages, files, size
-
-
 def kill_tree(root: int) -> None:
     """SIGKILL the processes this benchmark started: ``root`` and everything below it."""
     for pid in [*reversed(descendants(root)), root]:
@@ -197,7 +175,7 @@ def measure(run: Run, command: list[str], out: Path, pss: bool, limit_s: float) 
     if run.outcome == "ok" and proc.returncode != 0:
         run.outcome = f"failed (exit {proc.returncode}): {text[-500:]}"
     if run.outcome == "ok":
-        run.wall_s, run.largest_kib = parse_gnu_time(text)
+        run.wall_s, run.largest_kib = parse_time_report(text)
         run.pages, run.files, run.bytes = count_output(out)
         match = re.search(r"stages: (\{.*\})", text)
         if match:
@@ -434,16 +412,9 @@ def describe_source() -> str:
 
 
 def describe_machine(hugo: Path) -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    match = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
-    cpu = match.group(1).strip() if match else "unknown CPU"
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     version = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout
     hv = re.search(r"v(\d+\.\d+\.\d+)", version)
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {ram:.0f} GiB RAM, Python "
-        f"{platform.python_version()}, Hugo {hv.group(1) if hv else '?'} (extended)"
-    )
+    return f"{describe_build_machine()}, Hugo {hv.group(1) if hv else '?'} (extended)"
 
 
 def fmt_range(triple: tuple[float, float, float], digits: int = 1) -> str:
