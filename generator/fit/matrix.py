@@ -77,6 +77,7 @@ class FitMatrix:
     capacities: dict[str, tuple[Capacity, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    links: dict[str, Interconnect | None] = field(default_factory=dict, repr=False, compare=False)
     _blocks: _Blocks = field(default_factory=_Blocks, repr=False, compare=False)
     _extra: dict[tuple[str, str, str, int], FitResult] = field(
         default_factory=dict, repr=False, compare=False
@@ -136,13 +137,18 @@ class FitMatrix:
             del blocks[next(iter(blocks))]
 
     def _links(self) -> dict[str, Interconnect | None]:
-        return {g.id: self.catalog.interconnect_of(g) for g in self.catalog.gpus.values()}
+        """Each GPU's interconnect by GPU id, looked up once per matrix."""
+        if not self.links:
+            self.links.update(
+                {g.id: self.catalog.interconnect_of(g) for g in self.catalog.gpus.values()}
+            )
+        return self.links
 
     def _capacities(self, gpu: str) -> tuple[Capacity, ...]:
         capacities = self.capacities.get(gpu)
         if capacities is None:
             entry = self.catalog.gpus[gpu]
-            capacities = compute_capacities(entry, self.catalog.interconnect_of(entry))
+            capacities = compute_capacities(entry, self._links()[gpu])
             self.capacities[gpu] = capacities
         return capacities
 
