@@ -22,6 +22,8 @@ PositiveInt = Annotated[int, Field(gt=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
 GPUClass = Literal["datacenter", "workstation", "consumer", "unified"]
+#: The software stack a card runs kernels on: what decides which runtimes exist for it.
+Platform = Literal["cuda", "rocm", "metal", "xpu", "gaudi"]
 SplitMode = Literal["layer", "tensor"]
 Attention = Literal["gqa", "mla"]
 
@@ -78,7 +80,13 @@ class GPU(Entity):
     scaling_factor: Fraction | None = Field(
         None, description="Overrides the interconnect's factor for this card (seed table)"
     )
-    max_gpus: PositiveInt = Field(1, description="Largest card count in one node (seed table)")
+    platform: Platform = Field(description="Kernel stack: cuda, rocm, metal, xpu or gaudi")
+    max_gpus: PositiveInt = Field(
+        1, description="Recommended largest card count (seed table): the planning margin"
+    )
+    node_max_gpus: PositiveInt = Field(
+        description="Physical limit: cards one server, rig or NVLink domain holds (1 = unified)"
+    )
     price_per_hour_usd: Positive | None = Field(None, description="Cloud price per card-hour")
     price_source: Text | None = None
     price_is_estimate: bool = False
@@ -87,8 +95,10 @@ class GPU(Entity):
 
     @model_validator(mode="after")
     def _multi_gpu_needs_link(self) -> GPU:
-        if self.max_gpus > 1 and self.interconnect is None:
-            raise ValueError("max_gpus > 1 needs an interconnect")
+        if max(self.max_gpus, self.node_max_gpus) > 1 and self.interconnect is None:
+            raise ValueError("max_gpus or node_max_gpus > 1 needs an interconnect")
+        if self.max_gpus > self.node_max_gpus:
+            raise ValueError("max_gpus (recommended) exceeds node_max_gpus (physical)")
         if self.price_per_hour_usd is not None and self.price_source is None:
             raise ValueError("price_per_hour_usd needs a price_source")
         return self
@@ -117,6 +127,9 @@ class MLA(Entity):
 
     kv_lora_rank: PositiveInt
     qk_rope_head_dim: PositiveInt
+    q_lora_rank: PositiveInt | None = Field(None, description="None: Q is projected directly")
+    qk_nope_head_dim: PositiveInt | None = None
+    v_head_dim: PositiveInt | None = None
 
 
 class Architecture(Entity):
@@ -135,6 +148,22 @@ class Architecture(Entity):
     linear_attention: LinearAttention | None = None
     experts: PositiveInt | None = None
     experts_per_token: PositiveInt | None = None
+    intermediate_size: PositiveInt | None = Field(
+        None, description="Dense FFN width (config intermediate_size); None when every layer is MoE"
+    )
+    moe_intermediate_size: PositiveInt | None = Field(None, description="Width of one expert")
+    shared_experts: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Always-active shared experts per MoE layer"
+    )
+    shared_expert_intermediate_size: PositiveInt | None = Field(
+        None, description="Width of the shared expert when it differs from an expert's"
+    )
+    first_dense_layers: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Leading layers with a dense FFN instead of experts (DeepSeek, GLM)"
+    )
+    moe_layer_step: PositiveInt | None = Field(
+        None, description="Every n-th layer is MoE, the rest dense (Llama 4 Maverick: 2)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Architecture:
@@ -199,7 +228,7 @@ class Quantization(Entity):
     name: Text
     bits_per_weight: Positive = Field(description="Average over all tensors, scales included")
     quality_rank: PositiveInt = Field(description="1 = closest to the original weights")
-    format: Literal["safetensors", "gguf", "exl2"]
+    format: Literal["safetensors", "gguf", "exl2", "mlx"]
     runtimes: tuple[Slug, ...] = Field(min_length=1)
     source: Text
 
@@ -246,7 +275,10 @@ class Runtime(Entity):
     decode_step_overhead_ms: Annotated[float, Field(ge=0)] = Field(
         description="Fixed time per decode step (launches, sampling, sync), milliseconds"
     )
-    launcher: Literal["vllm", "tgi", "llama-cpp", "exllamav2"] = Field(
+    platforms: tuple[Platform, ...] = Field(
+        min_length=1, description="Kernel stacks the runtime runs on (cuda, rocm, metal, ...)"
+    )
+    launcher: Literal["vllm", "tgi", "llama-cpp", "exllamav2", "mlx"] = Field(
         description="Which flag style the engine writes after the command"
     )
     command: Text = Field(description="Base command; {repo} and {local} are filled in")
@@ -280,6 +312,10 @@ class Measurement(Entity):
     source: Text
     date: date
     notes: Text | None = None
+    exception: Text | None = Field(
+        None,
+        description="Why the engine may disagree with this row; listed on the methodology page",
+    )
 
     @model_validator(mode="after")
     def _value_matches_metric(self) -> Measurement:
