@@ -136,7 +136,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     min_gpus = compute_min_gpus(setup)
     if args.count is not None and args.count < 1:
         raise FitQueryError(f"--count must be at least 1, not {args.count}")
-    cards = args.count or min_gpus or setup.gpu.max_gpus
+    cards = args.count or min_gpus or setup.gpu.node_max_gpus
     result = compute_fit(setup, cards)
     payload = fit_payload(result, min_gpus, compute_max_context(setup, cards), catalog)
     payload.update(placement_payload(compute_placement(setup, cards)))
@@ -175,8 +175,14 @@ def fit_payload(
         "fits": result.fits,
         "verdict": result.verdict.value,
         "headroom_bytes": result.headroom,
+        "fullest_card_bytes": result.need,
+        "card_limit_bytes": s.card_limit,
+        "planning_fits": result.planning_fits,
+        "planning_headroom_bytes": result.planning_headroom,
+        "within_recommended_cards": result.within_recommended_cards,
         "min_gpus": min_gpus,
         "max_gpus": s.gpu.max_gpus,
+        "node_max_gpus": s.gpu.node_max_gpus,
         "max_context": max_context,
         "kv_bytes_per_token": kv_growth_per_token(s),
         "decode_tokens_per_s": result.decode_tokens_per_s,
@@ -243,9 +249,10 @@ def render_fit_text(p: dict[str, Any]) -> str:
         f"  overhead       {gib('overhead_bytes'):>14}",
         f"  total          {gib('total_bytes'):>14}",
         f"  raw VRAM       {gib('raw_vram_bytes'):>14}",
-        f"  effective VRAM {gib('effective_vram_bytes'):>14}  (× {p['scaling_factor']:g})",
-        f"  verdict        {p['verdict']} (headroom {p['headroom_bytes'] / GIB:,.1f} GiB)",
-        f"  fewest cards   {p['min_gpus'] or 'none up to ' + str(p['max_gpus'])}",
+        f"  effective VRAM {gib('effective_vram_bytes'):>14}  (× {p['scaling_factor']:g}; "
+        f"planning rule: {_planning_words(p)})",
+        f"  verdict        {p['verdict']} ({_headroom_words(p)})",
+        f"  fewest cards   {p['min_gpus'] or 'none up to ' + str(p['node_max_gpus'])}",
         f"  longest context {p['max_context']:,} tokens",
         f"  decode         {p['decode_tokens_per_s']:,.1f} tokens/s per sequence "
         f"({p['decode_tokens_per_s_at_start']:,.1f} with an empty cache)",
@@ -270,6 +277,20 @@ def render_fit_text(p: dict[str, Any]) -> str:
         lines[-1] += f"{o['decode_tokens_per_s']:,.1f} tokens/s"
     lines += [f"  {rt}: {cmd}" for rt, cmd in p["commands"].items()]
     return "\n".join(lines)
+
+
+def _planning_words(p: dict[str, Any]) -> str:
+    words = "accepts" if p["planning_fits"] else "rejects"
+    if not p["within_recommended_cards"]:
+        words += f", past the recommended {p['max_gpus']} cards (diminishing returns)"
+    return words
+
+
+def _headroom_words(p: dict[str, Any]) -> str:
+    if p["headroom_bytes"] is None:
+        return "the runtime cannot split the model over this many cards"
+    need, limit = p["fullest_card_bytes"] / GIB, p["card_limit_bytes"] / GIB
+    return f"fullest card {need:,.1f} of {limit:,.1f} GiB"
 
 
 def _seconds(value: float | None) -> str:

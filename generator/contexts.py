@@ -280,12 +280,15 @@ class RowCache:
 
     matrix: FitMatrix
     model: str | None = None
-    commands: dict[tuple[str, int, bool], dict[str, str]] = field(default_factory=dict)
-    placements: dict[tuple[str, int, float, float], Placement | None] = field(default_factory=dict)
+    commands: dict[tuple[str, int, int, str, bool], dict[str, str]] = field(default_factory=dict)
+    placements: dict[tuple[str, str, int, int, bool], Placement | None] = field(
+        default_factory=dict
+    )
 
     def commands_for(self, cell: Cell) -> dict[str, str]:
         self._hold(cell.setup.model.id)
-        key = (cell.setup.quant.id, cell.result.cards, cell.fits)
+        s = cell.setup
+        key = (s.quant.id, cell.result.cards, s.card_capacity, s.gpu.platform, cell.fits)
         if key not in self.commands:
             self.commands[key] = make_commands(self.matrix, cell)
         return self.commands[key]
@@ -294,9 +297,9 @@ class RowCache:
         """The cell's runtime layout at its card count."""
         self._hold(cell.setup.model.id)
         setup, cards = cell.setup, cell.result.cards
-        key = (setup.quant.id, cards, setup.gpu.vram_gib, setup.gpu.usable_vram_fraction)
+        key = (setup.quant.id, setup.runtime.id, cards, setup.card_capacity, setup.runs_here)
         if key not in self.placements:
-            self.placements[key] = compute_placement(setup, cards, cell.result.memory)
+            self.placements[key] = compute_placement(setup, cards, self.matrix.sizing_of(cell))
         return self.placements[key]
 
     def _hold(self, model: str) -> None:

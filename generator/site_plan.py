@@ -314,7 +314,7 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
         placement = cache.placement_for(cell)
         offload = None
         if not cell.fits:
-            offload = compute_offload(cell.setup, 1, matrix.memory_at(model_id, quant, 1))
+            offload = compute_offload(cell.setup, 1, matrix.sizing_of(cell))
         rows.append(PairRow(cell, cache.commands_for(cell), placement, measured, offload))
     fitting = [r.cell for r in rows if r.cell.fits]
     best = min(fitting, key=_best_key, default=None)

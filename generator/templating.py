@@ -23,16 +23,21 @@ from jinja2 import (
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
+from generator.fit.engine import FitResult
 from generator.fit.memory import GIB
+from generator.fit.verdict import Verdict
 from generator.site_plan import gpu_path, model_path, pair_path
 
 VERDICT_WORDS = {
     "fits": "Fits",
     "tight": "Fits, tight",
     "does-not-fit": "Does not fit",
-    "over-card-limit": "Over card limit",
+    "over-card-limit": "More cards than one node holds",
+    "no-runtime": "No runtime on this platform",
 }
-VERDICT_SYMBOLS = {"fits": "✓", "tight": "!", "does-not-fit": "✗", "over-card-limit": "✗"}
+VERDICT_SYMBOLS = {
+    "fits": "✓", "tight": "!", "does-not-fit": "✗", "over-card-limit": "✗", "no-runtime": "–",
+}  # fmt: skip
 
 
 def gib(value: float | None, digits: int = 1) -> str:
@@ -81,6 +86,37 @@ def pct(value: float, digits: int = 0) -> str:
 def factor(value: float) -> str:
     """A scaling factor as the seed writes it: 0.92 → '0.92×'."""
     return f"{value:.2f}×"
+
+
+def margin_reason(r: FitResult) -> str:
+    """Why the seed's planning rule and the runtime's placement agree or differ, with figures."""
+    s, n = r.setup, r.cards
+    planning_ok = r.planning_fits and r.within_recommended_cards
+    if r.verdict is Verdict.OVER_CARD_LIMIT:
+        return f"one node holds at most {s.gpu.node_max_gpus} of these cards"
+    if r.need is None:
+        return f"{s.runtime.name} cannot split the model's attention heads over {n} cards"
+    set_aside = r.capacity.raw - r.capacity.effective
+    extra = max(0, r.need - r.memory.total // n)
+    reserved = s.card_capacity - s.card_limit
+    if not planning_ok and r.fits:
+        if not r.within_recommended_cards and r.planning_fits:
+            return (
+                f"only the card count: past the recommended {s.gpu.max_gpus} cards each card "
+                "adds less speed, but the memory is there"
+            )
+        return (
+            f"the rule sets {gib(set_aside)} aside for the interconnect; the runtime's uneven "
+            f"split and per-card buffers put only {gib(extra)} more than an even share on the "
+            "fullest card"
+        )
+    if planning_ok and not r.fits:
+        why = f"the fullest card holds {gib(extra)} more than an even share"
+        if reserved:
+            util = f"{s.runtime.memory_utilization:g}"
+            why += f", and {s.runtime.name} keeps {gib(reserved)} of each card free ({util} use)"
+        return why
+    return "they agree" + ("" if r.fits else f": short by {gib(-(r.headroom or 0))} per card")
 
 
 def verdict_badge(verdict: str) -> Markup:

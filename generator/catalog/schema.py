@@ -337,6 +337,8 @@ class Catalog:
     kv_dtypes: dict[str, KVDtype]
     runtimes: dict[str, Runtime]
     measurements: dict[str, Measurement] = field(default_factory=dict)
+    #: Where each entry was read, by (kind, id): "catalog/measurements.yaml:1005".
+    locations: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
     def interconnect_of(self, gpu: GPU) -> Interconnect | None:
         """The interconnect a card uses, or None for single-card products."""

@@ -69,11 +69,11 @@ class ShortcodeContext:
         return ident
 
     def cards(self, gpu: str, count: Any) -> int:
-        limit = self.matrix.catalog.gpus[gpu].max_gpus
+        limit = self.matrix.catalog.gpus[gpu].node_max_gpus
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ShortcodeError(f"card count must be a whole number ≥ 1, not {count!r}")
         if count > limit:
-            raise ShortcodeError(f"{gpu} allows at most {limit} cards, not {count}")
+            raise ShortcodeError(f"one node holds at most {limit} {gpu} cards, not {count}")
         return count
 
     def config(self, text: Any) -> tuple[str, int]:

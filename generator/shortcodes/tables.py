@@ -20,6 +20,7 @@ from generator.shortcodes.base import (
     shortcode,
 )
 from generator.site_plan import gpu_path, model_path
+from generator.templating import margin_reason
 
 
 @shortcode
@@ -42,6 +43,23 @@ def config_table(
         rows.append({"gpu": ctx.matrix.catalog.gpus[gpu], "cards": cards, "capacity": capacity,
                      "held": held, "missed": missed})  # fmt: skip
     return ctx.render("config_table", rows=rows, quant=quant, catalog=ctx.matrix.catalog)
+
+
+@shortcode
+def margin_table(ctx: ShortcodeContext, rows: list[list[Any]]) -> Markup:
+    """Table setting the seed's planning rule beside what the runtime's placement needs, one
+    row per ``["2x h100-sxm", model, quant]``: pooled requirement against effective VRAM, the
+    fullest card against what the runtime lets a card use, both answers, and why they differ.
+    Example: ``{{ margin_table([["2x rtx-3090", "llama-3.3-70b", "q4_k_m"]]) }}``."""
+    out = []
+    for item in _list(rows, "rows"):
+        if not isinstance(item, list | tuple) or len(item) != 3:
+            raise ShortcodeError(f"each row is [configuration, model, quant], not {item!r}")
+        gpu, cards = ctx.config(item[0])
+        r = _result(ctx, item[1], item[2], gpu, cards)
+        out.append({"r": r, "planning_ok": r.planning_fits and r.within_recommended_cards,
+                    "why": margin_reason(r)})  # fmt: skip
+    return ctx.render("margin_table", rows=out)
 
 
 @shortcode
