@@ -151,6 +151,18 @@ class PairRow:
     placement: Placement | None  # per-card layout of the cell's runtime at the cell's card count
     measured: tuple[Comparison, ...]  # published measurements of this quantization on this GPU
     offload: Offload | None  # llama.cpp plan for one card plus system RAM, when it does not fit
+    measured_speed: tuple[Comparison, ...]  # measured decode speeds of this row's setup
+
+
+@dataclass(frozen=True)
+class CountAnswer:
+    """A pair page's answer for one card count: the best quantization that runs there."""
+
+    cards: int
+    result: FitResult | None  # the best quantization's result on this many cards; None: none fits
+    max_context: int  # the longest context that quantization fits on this many cards, tokens
+    measured_speed: tuple[Comparison, ...]  # measured decode speeds of that setup
+    offload: PairRow | None  # one card, nothing fits: the best plan that runs from system RAM
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,8 @@ class PairPage:
     measured: tuple[Comparison, ...]  # every published measurement of this model on this GPU
     ram_gib: float  # system RAM the offload plans assume
     layout: PairRow | None  # the best row when it spans several cards: what each card holds
+    by_cards: tuple[CountAnswer, ...]  # one card first, then each count the GPU supports
+    unavailable: tuple[Quantization, ...]  # formats no runtime on the card's platform loads
 
 
 @dataclass(frozen=True)
@@ -252,10 +266,10 @@ class CalculatorPage:
 def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[QuantRow, ...]:
     """Memory per quantization on one card at the default and longer contexts."""
     catalog = matrix.catalog
-    probe = next(iter(catalog.gpus))
     contexts = [context] + [c for c in LONGER_CONTEXTS if context < c <= model.max_context]
     rows = []
     for quant_id in model.quantizations:
+        probe = matrix.probe_gpu(quant_id)
         cell = matrix.cell(model.id, quant_id, probe)
         # contexts[0] is the cell's own context, so its breakdown gives weights and KV cache too.
         memories = [

@@ -189,17 +189,55 @@ def td_cards_row(cells: Any) -> Markup:
     return Markup("\n".join(_td_cards(cell) for cell in cells))
 
 
-def _placement_summary(placement: Any) -> str:
-    """The runtime's verdict for its fullest card: 'badge 77.7 GiB of 80.0 GiB'."""
-    fullest = placement.fullest.total
-    badge = _BADGES[placement.verdict]
-    return f"{badge} {gib(fullest)} of {gib(placement.card_capacity)}"
+def measured_speeds(measured: Any) -> str:
+    """'measured 16.57 at 512 tokens, 14.34 at 8K': published speeds of the same setup."""
+    if not measured:
+        return ""
+    runs = ", ".join(
+        f"{c.measurement.value:,.2f} at {tokens(c.measurement.context)} tokens" for c in measured
+    )
+    return f'<span class="measured-label">measured</span> {runs}'
 
 
-def pair_row(row: Any, max_gpus: int) -> Markup:
+def _td_speed_measured(value: float, measured: Any, col: str | None = None) -> str:
+    """Estimated tokens/s, with the measured figures of the same setup beside it."""
+    if not measured:
+        return _td_speed(value, col)
+    shown = f"{tokens_per_s(value)}; {measured_speeds(measured)}"
+    return f'<td data-sort="{value:.1f}"{_col(col)}>{shown}</td>'
+
+
+def verdict_note(result: Any) -> str:
+    """Words for where the seed's planning margin and the placement differ ('' when they agree
+    or nothing fits)."""
+    if not result.fits:
+        return ""
+    if not result.within_recommended_cards:
+        return f"past the {result.setup.gpu.max_gpus} cards the guide recommends"
+    if not result.planning_fits:
+        return "the guide's pooled rule would say no"
+    return ""
+
+
+def _td_verdict(result: Any) -> str:
+    note = verdict_note(result)
+    extra = f' <span class="verdict-note">{escape(note)}</span>' if note else ""
+    return f'<td data-col="verdict">{_BADGES[result.verdict]}{extra}</td>'
+
+
+def _fullest(result: Any) -> str:
+    """'22.0 of 24.0 GiB': the fullest card against what the runtime lets a card use."""
+    if result.need is None:
+        if result.setup.runs_here:
+            return f"{escape(result.setup.runtime.name)} cannot split it over {result.cards}"
+        return "—"
+    return f"{gib(result.need)} of {gib(result.setup.card_limit)}"
+
+
+def pair_row(row: Any, node_max: int) -> Markup:
     """One quantization's row on a model × GPU page: its name, then cards, memory needed,
-    effective VRAM, verdict, the runtime's fullest card, longest context, speed, cost and
-    runtime. Written here rather than in pair.html because every pair page has one per
+    planning margin (effective VRAM), verdict, the fullest card, longest context, speed, cost
+    and runtime. Written here rather than in pair.html because every pair page has one per
     quantization, and the site has thousands of pair pages."""
     cell = row.cell
     result = cell.result
@@ -207,22 +245,20 @@ def pair_row(row: Any, max_gpus: int) -> Markup:
     if cell.fits:
         cards = f'<td data-sort="{cell.min_gpus}" data-col="cards">{cell.min_gpus}×</td>'
         tail = (
-            f"{_td_context(cell.max_context)}\n{_td_speed(result.decode_tokens_per_s, 'speed')}\n"
+            f"{_td_context(cell.max_context)}\n"
+            f"{_td_speed_measured(result.decode_tokens_per_s, row.measured_speed, 'speed')}\n"
             f"{_td_money(result.cost_per_hour_usd)}"
         )
     else:
-        cards = f'<td class="t" data-col="cards">does not fit on {max_gpus}</td>'
+        cards = f'<td class="t" data-col="cards">does not fit on {node_max}</td>'
         tail = "<td>—</td>\n<td>—</td>\n<td>—</td>"
-    if row.placement:
-        runtime_verdict = _placement_summary(row.placement)
-    else:
-        runtime_verdict = f"cannot shard over {result.cards}"
     return Markup(
-        f'<tr data-quant="{escape(quant.id)}">\n<th scope="row">{escape(quant.name)}</th>\n'
+        f'<tr id="q-{escape(quant.id)}" data-quant="{escape(quant.id)}">\n'
+        f'<th scope="row">{escape(quant.name)}</th>\n'
         f"{cards}\n{_td_gib(result.memory.total, 'total')}\n"
         f"{_td_gib(result.capacity.effective, 'effective')}\n"
-        f'<td data-col="verdict">{_BADGES[result.verdict]}</td>\n'
-        f'<td data-col="runtime-verdict">{runtime_verdict}</td>\n{tail}\n'
+        f"{_td_verdict(result)}\n"
+        f'<td data-col="fullest">{_fullest(result)}</td>\n{tail}\n'
         f'<td class="t">{escape(cell.setup.runtime.name)}</td>\n</tr>'
     )
 
@@ -290,6 +326,8 @@ FILTERS = {
     "td_cards_row": td_cards_row,
     "command_list": command_list,
     "pair_row": pair_row,
+    "verdict_note": verdict_note,
+    "measured_speeds": lambda m: Markup(measured_speeds(m)),
     "detail_cells": detail_cells,
 }
 

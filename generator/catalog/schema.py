@@ -23,7 +23,8 @@ Fraction = Annotated[float, Field(gt=0, le=1)]
 
 GPUClass = Literal["datacenter", "workstation", "consumer", "unified"]
 #: The software stack a card runs kernels on: what decides which runtimes exist for it.
-Platform = Literal["cuda", "rocm", "metal", "xpu", "gaudi"]
+#: cuda-unified is CUDA on an integrated GPU sharing memory with Arm cores (DGX Spark, Jetson).
+Platform = Literal["cuda", "cuda-unified", "rocm", "metal", "xpu", "gaudi"]
 SplitMode = Literal["layer", "tensor"]
 Attention = Literal["gqa", "mla"]
 
@@ -80,7 +81,7 @@ class GPU(Entity):
     scaling_factor: Fraction | None = Field(
         None, description="Overrides the interconnect's factor for this card (seed table)"
     )
-    platform: Platform = Field(description="Kernel stack: cuda, rocm, metal, xpu or gaudi")
+    platform: Platform = Field(description="Kernel stack that decides which runtimes run here")
     max_gpus: PositiveInt = Field(
         1, description="Recommended largest card count (seed table): the planning margin"
     )

@@ -133,9 +133,7 @@ def estimate_measurement(catalog: Catalog, m: Measurement) -> Comparison:
         "total_gib": result.memory.total / GIB,
         "decode_tokens_per_s": result.aggregate_tokens_per_s,
     }
-    return Comparison(
-        m, values[m.metric], None, result.verdict, result.need, setup.card_limit
-    )
+    return Comparison(m, values[m.metric], None, result.verdict, result.need, setup.card_limit)
 
 
 def compute_accuracy(catalog: Catalog) -> AccuracyReport:

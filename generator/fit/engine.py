@@ -45,6 +45,7 @@ from generator.fit.speed import (
     estimate_time_to_first_token_s,
 )
 from generator.fit.verdict import (
+    TIGHT_SHARE,
     Capacity,
     Verdict,
     compute_capacity,
@@ -150,6 +151,11 @@ class FitResult:
     def headroom(self) -> int | None:
         """Bytes the fullest card has to spare within what the runtime may use."""
         return None if self.need is None else self.setup.card_limit - self.need
+
+    @property
+    def little_headroom(self) -> bool:
+        """Whether the fullest card keeps less than the tight share of the card to spare."""
+        return self.headroom is not None and self.headroom < TIGHT_SHARE * self.setup.card_capacity
 
     @property
     def planning_headroom(self) -> int:
@@ -376,9 +382,7 @@ def _with_runtime(setup: Setup, runtime: Runtime, kv: KVDtype) -> Setup:
                  setup.batch, setup.prompt, setup.ram_bytes, setup.ram_bandwidth_gbps)  # fmt: skip
 
 
-def compute_placement(
-    setup: Setup, cards: int, sizing: Sizing | None = None
-) -> Placement | None:
+def compute_placement(setup: Setup, cards: int, sizing: Sizing | None = None) -> Placement | None:
     """What each card holds under the setup's runtime at the setup's context, or None when it
     cannot shard this way (a runtime without pipeline stages needs the cards to divide the
     attention heads) or does not run on the card.

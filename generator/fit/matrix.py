@@ -20,6 +20,7 @@ from generator.fit.engine import (
     compute_min_gpus,
     compute_sizing,
     resolve_row,
+    runtimes_on,
 )
 from generator.fit.memory import MemoryBreakdown
 from generator.fit.sizing import Sizing
@@ -87,6 +88,7 @@ class FitMatrix:
         default_factory=dict, repr=False, compare=False
     )
     _ranked: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _probes: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def context(self) -> int | None:
@@ -203,6 +205,26 @@ class FitMatrix:
             return False
         need = self._sizing(setup).need(cards)
         return need is not None and need <= setup.card_limit
+
+    def probe_gpu(self, quant: str) -> str:
+        """A GPU to ask card-independent questions about ``quant`` (weights, KV cache, one
+        card's overhead): the first whose platform runs the format's first runtime, else the
+        first that runs any of its runtimes, else the first GPU."""
+        found = self._probes.get(quant)
+        if found is None:
+            q = self.catalog.quantizations[quant]
+            gpus = list(self.catalog.gpus.values())
+            runs = [g for g in gpus if runtimes_on(self.catalog, q, g)]
+            first = [g for g in runs if runtimes_on(self.catalog, q, g)[0].id == q.runtimes[0]]
+            found = self._probes[quant] = (first or runs or gpus)[0].id
+        return found
+
+    def max_context_at(self, model: str, quant: str, gpu: str, cards: int) -> int:
+        """The longest context that fits ``cards`` cards at the matrix's options; 0 if none."""
+        cell = self.cell(model, quant, gpu)
+        if cards == cell.result.cards:
+            return cell.max_context
+        return compute_max_context(cell.setup, cards, self._sizing(cell.setup))
 
     def iter_model_cells(self, model: str, quant: str) -> list[Cell]:
         """The cells of one model and quantization over every GPU, in catalog order."""

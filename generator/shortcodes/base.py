@@ -149,9 +149,10 @@ def _list(value: Any, name: str) -> list[Any]:
     return list(value)
 
 
-def _any_gpu(ctx: ShortcodeContext) -> str:
-    """A GPU id for memory questions, which do not depend on the card (only on the count)."""
-    return next(iter(ctx.matrix.catalog.gpus))
+def _probe_gpu(ctx: ShortcodeContext, quant: str) -> str:
+    """A GPU id for memory questions about ``quant``, which do not depend on the card (only on
+    the count and the runtime the format runs with)."""
+    return ctx.matrix.probe_gpu(quant)
 
 
 def _kv_dtype(ctx: ShortcodeContext, ident: str) -> Any:

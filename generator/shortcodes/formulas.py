@@ -5,11 +5,11 @@ from __future__ import annotations
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
-    _any_gpu,
     _bytes_text,
     _capacity,
     _expect,
     _kv_dtype,
+    _probe_gpu,
     _result,
     shortcode,
 )
@@ -21,7 +21,7 @@ def weights_formula(ctx: ShortcodeContext, model: str, quant: str) -> str:
     """The weight arithmetic with the catalog's figures: parameters × bits per weight ÷ 8.
     Example: ``{{ weights_formula("llama-3.1-405b", "bf16") }}`` → "405.853 B parameters ×
     16 bits ÷ 8 = 811,706,000,000 bytes = 756.0 GiB"."""
-    r = _result(ctx, model, quant, _any_gpu(ctx), 1)
+    r = _result(ctx, model, quant, _probe_gpu(ctx, quant), 1)
     m, q = r.setup.model, r.setup.quant
     return (
         f"{m.params_b:g} B parameters × {m.bits_per_weight(q):g} bits ÷ 8 = "

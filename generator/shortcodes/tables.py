@@ -12,10 +12,10 @@ from generator.fit.engine import Options, compute_placement, resolve_setup
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
-    _any_gpu,
     _capacity,
     _held,
     _list,
+    _probe_gpu,
     _result,
     shortcode,
 )
@@ -109,8 +109,7 @@ def quant_table(ctx: ShortcodeContext, model: str) -> Markup:
     context, the default runtime's overhead on one card, and the total. Example:
     ``{{ quant_table("llama-3.3-70b") }}``."""
     m = ctx.model(model)
-    gpu = _any_gpu(ctx)
-    rows = [ctx.matrix.result_at(m, ctx.quant(m, q), gpu, 1)
+    rows = [ctx.matrix.result_at(m, ctx.quant(m, q), _probe_gpu(ctx, q), 1)
             for q in ctx.matrix.catalog.models[m].quantizations]  # fmt: skip
     return ctx.render("quant_table", rows=rows, model=ctx.matrix.catalog.models[m])
 
