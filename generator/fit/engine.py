@@ -25,7 +25,6 @@ from generator.fit.memory import (
     MemoryBreakdown,
     compute_kv_layout,
     estimate_kv_cache_bytes,
-    estimate_weight_bytes,
     kv_bytes_per_token,
 )
 from generator.fit.offload import (
@@ -50,6 +49,7 @@ from generator.fit.speed import (
     estimate_prefill_tokens_per_s,
     estimate_time_to_first_token_s,
 )
+from generator.fit.tensors import estimate_weights
 from generator.fit.verdict import (
     Capacity,
     Verdict,
@@ -201,11 +201,12 @@ def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: O
 def compute_sizing(setup: Setup) -> Sizing:
     """The setup's memory figures that no card changes."""
     model = setup.model
-    bits = setup.bits_per_weight
-    kv = compute_kv_layout(model.architecture, setup.kv.bits_per_element, setup.honours_window)
+    arch = model.architecture
+    weights = estimate_weights(model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp")
+    kv = compute_kv_layout(arch, setup.kv.bits_per_element, setup.honours_window)
     return Sizing(
-        weights=estimate_weight_bytes(model.params_b, bits),
-        active_weights=estimate_weight_bytes(model.active_params_b or model.params_b, bits),
+        weights=weights.total,
+        active_weights=weights.active(arch.experts, arch.experts_per_token),
         kv=kv,
         batch=setup.batch,
         runtime=setup.runtime,
