@@ -443,7 +443,7 @@ def estimate_weights(
     spread evenly over the layers.
     """
     arch = model.architecture
-    recipe = quant.recipe
+    recipe: str | None = quant.recipe
     if gguf and recipe in GGUF_CONVERSION:
         recipe = GGUF_CONVERSION[recipe]
     if recipe is None:
