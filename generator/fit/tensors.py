@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from generator.catalog.schema import SAFETENSORS_RECIPES, Architecture, Model, Quantization
 
@@ -147,14 +148,34 @@ def tensor_bytes(ggml_type: str, tensor: Tensor) -> int:
     return tensor.rows * tensor.count * (tensor.cols // per_block) * size
 
 
-def model_tensors(arch: Architecture) -> tuple[list[Tensor], list[list[Tensor]], list[Tensor]]:
-    """(embedding and output, the tensors of each repeating layer, the rest) of ``arch``."""
+@dataclass(frozen=True, slots=True)
+class ModelTensors:
+    """A model's tensors: embedding and output, each repeating layer's, and the rest.
+
+    Layers of one kind (attention or linear attention, dense or MoE) hold the same tensors, so
+    ``layers[i]`` is one of a few shared tuples.
+    """
+
+    head: tuple[Tensor, ...]
+    layers: tuple[tuple[Tensor, ...], ...]
+    rest: tuple[Tensor, ...]
+
+
+@lru_cache(maxsize=256)
+def model_tensors(arch: Architecture) -> ModelTensors:
+    """The tensors of ``arch`` (worked out once per architecture)."""
     h = arch.hidden_size
-    head: list[Tensor] = [Tensor(Role.EMBED, h, arch.vocab_size)]
+    head = [Tensor(Role.EMBED, h, arch.vocab_size)]
     if not arch.tie_word_embeddings:
         head.append(Tensor(Role.OUTPUT, h, arch.vocab_size))
-    layers = [_layer_tensors(arch, i) for i in range(arch.layers)]
-    return head, layers, [Tensor(Role.KEEP, h, 1)]
+    kinds: dict[tuple[bool, bool], tuple[Tensor, ...]] = {}
+    layers = []
+    for i in range(arch.layers):
+        kind = (is_linear_layer(arch, i), is_moe_layer(arch, i))
+        if kind not in kinds:
+            kinds[kind] = tuple(_layer_tensors(arch, i))
+        layers.append(kinds[kind])
+    return ModelTensors(tuple(head), tuple(layers), (Tensor(Role.KEEP, h, 1),))
 
 
 def is_linear_layer(arch: Architecture, layer: int) -> bool:
@@ -251,14 +272,6 @@ def use_more_bits(i: int, n: int) -> bool:
     return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
 
 
-@dataclass
-class _Counters:
-    """llama.cpp counts attn_v-like and ffn_down tensors as it meets them, layer by layer."""
-
-    attn_v: int = 0
-    ffn_down: int = 0
-
-
 class GgufTyper:
     """Picks each tensor's type for one model and llama.cpp file type, as the quantizer does."""
 
@@ -278,7 +291,22 @@ class GgufTyper:
         # Every layer has one attn_v-like tensor (linear-attention layers their fused QKV),
         # except in MLA files, whose k_b / v_b split no rule names.
         self.n_attn_v = 0 if arch.mla is not None else arch.layers
-        self.counters = _Counters()
+        # llama.cpp meets tensors layer by layer and counts the ffn_down ones (a MoE layer with a
+        # shared expert has two); the IQ1/IQ2 rules go by that count, not by the layer.
+        starts = [0]
+        for i in range(arch.layers):
+            shared = is_moe_layer(arch, i) and bool(arch.shared_experts)
+            starts.append(starts[-1] + (2 if shared else 1))
+        self.ffn_down_start = starts
+
+    def layer_key(self, layer: int) -> tuple[bool, ...]:
+        """Everything about a layer's position that any rule looks at: layers with equal keys
+        (and equal tensors) get equal types."""
+        n, c = self.n_layers, self.ffn_down_start[layer]
+        return (
+            use_more_bits(layer, n), layer < n // 16, layer < n // 8, layer < 2, layer < 4,
+            n // 8 <= layer < 7 * n // 8, c < n // 8, c + 1 < n // 8,
+        )  # fmt: skip
 
     def pick(self, tensor: Tensor, layer: int) -> str:
         """The ggml type of ``tensor`` in ``layer`` (−1 outside the repeating layers)."""
@@ -315,11 +343,10 @@ class GgufTyper:
                 return "IQ3_S"
             return new
         if ft in _IQ2_FAMILY:
-            return self._iq2_rule(t, new)
+            return self._iq2_rule(t, new, layer)
         role, n_exp, gqa = t.role, self.n_expert, self.gqa
         if role is Role.ATTN_V:
-            i, n = self.counters.attn_v, self.n_attn_v
-            self.counters.attn_v += 1
+            i, n = layer, self.n_attn_v
             if ft == "Q2_K":
                 new = "Q4_K" if gqa >= 4 else "Q3_K"
             elif ft == "Q2_K_S" and gqa >= 4:
@@ -356,7 +383,6 @@ class GgufTyper:
                 return "IQ2_S"
             return new
         if role is Role.FFN_DOWN:
-            self.counters.ffn_down += 1
             i, n = layer, self.n_layers
             more = use_more_bits(i, n)
             if ft == "Q2_K":
@@ -393,19 +419,17 @@ class GgufTyper:
                 return "IQ3_XXS"
         return new
 
-    def _iq2_rule(self, t: Tensor, new: str) -> str:
+    def _iq2_rule(self, t: Tensor, new: str, layer: int) -> str:
         ft = self.ftype
         wide = ft in ("IQ2_S", "IQ2_M")
         if t.role is Role.ATTN_V:
-            self.counters.attn_v += 1
             if self.gqa >= 4 or self.n_expert >= 4:
                 return "Q4_K"
             return "IQ3_S" if wide else "Q2_K"
         if self.n_expert == 8 and t.role is Role.ATTN_K:
             return "Q4_K"
         if t.role is Role.FFN_DOWN:
-            i = self.counters.ffn_down
-            self.counters.ffn_down += 1
+            i = self.ffn_down_start[layer] + (1 if t.shared_expert else 0)
             if i < self.n_layers // 8:
                 return "IQ3_S" if wide else "Q2_K"
             return new
@@ -448,40 +472,50 @@ def estimate_weights(
         recipe = GGUF_CONVERSION[recipe]
     if recipe is None:
         return _even_split(model, model.bits_per_weight(quant))
-    head, layers, rest = model_tensors(arch)
+    return _sized(arch, recipe, quant.embed_output_type, imatrix)
+
+
+@lru_cache(maxsize=4096)
+def _sized(arch: Architecture, recipe: str, embed_output: str | None, imatrix: bool) -> WeightSizes:
+    """The sizes of one architecture under one recipe (memoized: the matrix asks each many
+    times, and the answer depends on nothing else)."""
+    tensors = model_tensors(arch)
     size: Sizer
+    key: Callable[[int], tuple[bool, ...]]
     if recipe in SAFETENSORS_RECIPES:
         plain = _SafetensorsSizer(recipe)
         size = lambda t, _layer: plain(t)  # noqa: E731
+        key = lambda _layer: ()  # noqa: E731
         header = 0
     else:
-        typer = GgufTyper(arch, recipe, quant.embed_output_type, imatrix)
+        typer = GgufTyper(arch, recipe, embed_output, imatrix)
         size = lambda t, layer: tensor_bytes(typer.pick(t, layer), t)  # noqa: E731
+        key = typer.layer_key
         header = GGUF_METADATA_BYTES_PER_TOKEN * arch.vocab_size
-    other = sum(size(t, -1) for t in rest) + header
-    return _collect(head, layers, other, size)
-
-
-def _collect(
-    head: list[Tensor], layers: list[list[Tensor]], other: int, size: Sizer
-) -> WeightSizes:
     embedding = output = 0
-    for t in head:
+    for t in tensors.head:
         if t.role is Role.EMBED:
             embedding = size(t, -1)
         else:
             output = size(t, -1)
+    other = sum(size(t, -1) for t in tensors.rest) + header
+    seen: dict[tuple[object, ...], tuple[int, int]] = {}
     per_layer: list[int] = []
     routed: list[int] = []
-    for index, tensors in enumerate(layers):
-        total = experts = 0
-        for t in tensors:
-            b = size(t, index)
-            total += b
-            if t.expert:
-                experts += b
-        per_layer.append(total)
-        routed.append(experts)
+    for index, layer in enumerate(tensors.layers):
+        # Layers with the same tensors and the same position flags get the same types.
+        signature = (id(layer), *key(index))
+        found = seen.get(signature)
+        if found is None:
+            total = experts = 0
+            for t in layer:
+                b = size(t, index)
+                total += b
+                if t.expert:
+                    experts += b
+            found = seen[signature] = (total, experts)
+        per_layer.append(found[0])
+        routed.append(found[1])
     return WeightSizes(embedding, output, tuple(per_layer), tuple(routed), other)
 
 
@@ -526,3 +560,8 @@ def _even_split(model: Model, bits: float) -> WeightSizes:
         per = round(routed_params * 1e9 * scale / arch.layers)
         routed = tuple(min(per, size) for size in layers)
     return WeightSizes(embedding, output, layers, routed, 0)
+
+
+def forget_sizes() -> None:
+    """Drop the memoized sizes (for tests that change a block size or a rule)."""
+    _sized.cache_clear()
