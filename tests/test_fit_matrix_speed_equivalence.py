@@ -15,8 +15,8 @@ from generator.fit.memory import (
     estimate_kv_cache_bytes,
     estimate_linear_state_bytes,
     estimate_overhead_bytes,
-    estimate_weight_bytes,
 )
+from generator.fit.tensors import WeightSizes, estimate_weights
 from generator.fit.speed import effective_bandwidth_gbps, estimate_decode_tokens_per_s
 from generator.fit.verdict import compute_capacity
 
@@ -41,10 +41,17 @@ def per_layer_kv_bytes(arch: Architecture, context: int, bits: float, honour: bo
     return math.ceil(tokens * per_token * bits / 8) + state
 
 
+def plain_weights(setup: Setup) -> WeightSizes:
+    """The checkpoint's tensor sizes, as the engine's sizing module gives them."""
+    return estimate_weights(
+        setup.model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp"
+    )
+
+
 def plain_total(setup: Setup, cards: int, context: int) -> int:
     """Weights + KV cache + overhead from the memory formulas, with nothing precomputed."""
     model = setup.model
-    weights = estimate_weight_bytes(model.params_b, model.bits_per_weight(setup.quant))
+    weights = plain_weights(setup).total
     kv = estimate_kv_cache_bytes(
         model.architecture, context, setup.batch, setup.kv.bits_per_element, setup.honours_window
     )
@@ -54,8 +61,8 @@ def plain_total(setup: Setup, cards: int, context: int) -> int:
 def plain_decode(setup: Setup, cards: int, context: int) -> float:
     """Decode tokens/s from the speed formulas, with nothing precomputed."""
     model, runtime = setup.model, setup.runtime
-    bits = model.bits_per_weight(setup.quant)
-    active = estimate_weight_bytes(model.active_params_b or model.params_b, bits)
+    arch = model.architecture
+    active = plain_weights(setup).active(arch.experts, arch.experts_per_token)
     kv_read = estimate_kv_cache_bytes(
         model.architecture, context, 1, setup.kv.bits_per_element, setup.honours_window
     )

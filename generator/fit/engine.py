@@ -24,7 +24,6 @@ from generator.fit.memory import (
     MemoryBreakdown,
     compute_kv_layout,
     estimate_kv_cache_bytes,
-    estimate_weight_bytes,
     kv_bytes_per_token,
 )
 from generator.fit.offload import (
@@ -32,9 +31,8 @@ from generator.fit.offload import (
     Tiers,
     plan_expert_offload,
     plan_layer_offload,
-    split_moe_params,
 )
-from generator.fit.placement import Placement, split_weights
+from generator.fit.placement import Placement, make_shapes
 from generator.fit.sizing import Sizing, card_limit, find_max_context, find_min_cards
 from generator.fit.speed import (
     compute_cost_per_hour,
@@ -44,6 +42,7 @@ from generator.fit.speed import (
     estimate_prefill_tokens_per_s,
     estimate_time_to_first_token_s,
 )
+from generator.fit.tensors import estimate_weights
 from generator.fit.verdict import (
     TIGHT_SHARE,
     Capacity,
@@ -285,11 +284,12 @@ def _resolve_kv(catalog: Catalog, runtime: Runtime, kv_dtype: str | None) -> KVD
 def compute_sizing(setup: Setup) -> Sizing:
     """The setup's memory figures that no card changes."""
     model = setup.model
-    bits = setup.bits_per_weight
-    kv = compute_kv_layout(model.architecture, setup.kv.bits_per_element, setup.honours_window)
+    arch = model.architecture
+    weights = estimate_weights(model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp")
+    kv = compute_kv_layout(arch, setup.kv.bits_per_element, setup.honours_window)
     return Sizing(
-        weights=estimate_weight_bytes(model.params_b, bits),
-        active_weights=estimate_weight_bytes(model.active_params_b or model.params_b, bits),
+        weights=weights.total,
+        active_weights=weights.active(arch.experts, arch.experts_per_token),
         kv=kv,
         batch=setup.batch,
         runtime=setup.runtime,
@@ -301,7 +301,7 @@ def compute_sizing(setup: Setup) -> Sizing:
         kv_read=kv.cache_bytes(setup.context, 1),
         kv_read_at_start=kv.cache_bytes(1, 1),
         arch=model.architecture,
-        shapes=split_weights(model.architecture, model.params_b, bits),
+        shapes=make_shapes(weights, arch.tie_word_embeddings),
     )
 
 
@@ -437,8 +437,7 @@ def compute_offload(setup: Setup, cards: int, sizing: Sizing | None = None) -> O
         round(shapes.head_weights),
         setup.gpu.memory_bandwidth_gbps, setup.ram_bytes, setup.ram_bandwidth_gbps,
     )  # fmt: skip
-    active_b = setup.model.active_params_b or setup.model.params_b
-    layer_active = shapes.layer_weights * active_b / setup.model.params_b
+    layer_active = shapes.layer_weights * sizing.active_weights / sizing.weights
     kv_read = estimate_kv_cache_bytes(
         arch, setup.context, 1, setup.kv.bits_per_element, setup.honours_window
     )
@@ -449,12 +448,11 @@ def compute_offload(setup: Setup, cards: int, sizing: Sizing | None = None) -> O
             placement.host_weights, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
         )
     ]  # fmt: skip
-    shared_b, routed_b = split_moe_params(setup.model)
-    if routed_b > 0:
-        scale = setup.bits_per_weight / 8 * 1e9
+    routed = shapes.routed_experts
+    if routed > 0:
         share = (arch.experts_per_token or 0) / (arch.experts or 1)
         plans.append(plan_expert_offload(
-            arch.layers, shared_b * scale, routed_b * scale, routed_b * share * scale,
+            arch.layers, sizing.weights - routed, routed, routed * share,
             memory.kv_cache, kv_read, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
         ))  # fmt: skip
     usable = [p for p in plans if p is not None and p.fits]

@@ -29,6 +29,7 @@ from functools import cached_property
 from generator.catalog.schema import Architecture, SplitMode
 from generator.fit.commands import plan_parallel_layout
 from generator.fit.memory import KVLayout
+from generator.fit.tensors import WeightSizes
 from generator.fit.verdict import TIGHT_SHARE, Verdict
 
 
@@ -86,21 +87,32 @@ class Shapes:
     """The parts of a model a placement moves around, in bytes at the chosen precisions."""
 
     layers: int
-    layer_weights: float  # one transformer layer
-    embed_weights: float  # token embeddings
-    head_weights: float  # output projection (the embeddings again when tied)
+    prefix: tuple[int, ...]  # prefix[i]: bytes of repeating layers 0 … i − 1 (layers + 1 items)
+    embed_weights: int  # token embeddings
+    head_weights: int  # output projection (the embeddings again when tied)
     tied: bool
+    routed_experts: int  # bytes of every routed expert, all layers
+
+    @property
+    def layer_weights(self) -> float:
+        """The average repeating layer, bytes."""
+        return self.prefix[-1] / self.layers
+
+    def span(self, start: int, count: int) -> int:
+        """Bytes of ``count`` repeating layers from ``start``."""
+        return self.prefix[start + count] - self.prefix[start]
 
 
-def split_weights(arch: Architecture, params_b: float, bits: float) -> Shapes:
-    """Embeddings, output head and per-layer weights; layers share what remains evenly."""
-    embed = arch.vocab_size * arch.hidden_size
-    head = 0 if arch.tie_word_embeddings else embed
-    per_layer = (params_b * 1e9 - embed - head) / arch.layers
-    scale = bits / 8
+def make_shapes(sizes: WeightSizes, tied: bool) -> Shapes:
+    """A placement's view of a checkpoint's tensor sizes (``fit.tensors``)."""
+    prefix = [0]
+    for layer in sizes.layers:
+        prefix.append(prefix[-1] + layer)
+    head = sizes.embedding if tied else sizes.output
     return Shapes(
-        arch.layers, per_layer * scale, embed * scale, embed * scale, arch.tie_word_embeddings
-    )
+        len(sizes.layers), tuple(prefix), sizes.embedding, head + sizes.other, tied,
+        sizes.routed_total,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,9 +238,11 @@ def plan_layer_split(
     log of docs/research/placement-logs.md).
     """
     shares = []
+    start = 0
     for index, layers in enumerate(llama_cpp_layers(shapes.layers, cards)):
         head = shapes.head_weights if index == cards - 1 else 0
-        shares.append(CardShare(index, layers, round(layers * shapes.layer_weights + head)))
+        shares.append(CardShare(index, layers, shapes.span(start, layers) + head))
+        start += layers
     return _layout("layer", 1, cards, shares, shapes, kv, batch, fixed, buffer_per_token,
                    round(shapes.embed_weights))  # fmt: skip
 
@@ -245,8 +259,10 @@ def plan_tensor_parallel(
     plan = plan_parallel_layout(arch, cards)
     t, p = plan.tensor, plan.pipeline
     shares = []
+    start = 0
     for stage, layers in enumerate(even_layers(shapes.layers, p)):
-        weights = layers * shapes.layer_weights
+        weights = shapes.span(start, layers)
+        start += layers
         if stage == 0:
             weights += shapes.embed_weights
         if stage == p - 1 and (not shapes.tied or p > 1):
