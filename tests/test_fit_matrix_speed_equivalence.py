@@ -16,8 +16,8 @@ from generator.fit.memory import (
     estimate_linear_state_bytes,
     estimate_overhead_bytes,
 )
-from generator.fit.tensors import WeightSizes, estimate_weights
 from generator.fit.speed import effective_bandwidth_gbps, estimate_decode_tokens_per_s
+from generator.fit.tensors import WeightSizes, estimate_weights
 from generator.fit.verdict import compute_capacity
 
 
@@ -43,9 +43,7 @@ def per_layer_kv_bytes(arch: Architecture, context: int, bits: float, honour: bo
 
 def plain_weights(setup: Setup) -> WeightSizes:
     """The checkpoint's tensor sizes, as the engine's sizing module gives them."""
-    return estimate_weights(
-        setup.model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp"
-    )
+    return estimate_weights(setup.model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp")
 
 
 def plain_total(setup: Setup, cards: int, context: int) -> int:
