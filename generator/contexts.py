@@ -99,6 +99,7 @@ class ModelPage:
     chart: tuple[ChartBar, ...]
     chart_lines: tuple[tuple[str, int], ...]  # (card label, capacity bytes) reference lines
     pair_paths: dict[str, str]  # gpu id → pair page path
+    more_quant_rows: tuple[QuantRow, ...]  # the formats not marked common, behind a disclosure
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ class PairPage:
     model: Model
     gpu: GPU
     context: int  # the tables' context, tokens
-    rows: tuple[PairRow, ...]
+    rows: tuple[PairRow, ...]  # the common formats that run here
     best: Cell | None  # highest-quality quantization that fits with room to spare, fewest cards
     fewest: Cell | None  # the configuration with the fewest cards (best quality among those)
     best_single: Cell | None  # highest-quality quantization that fits on one card
@@ -183,6 +184,7 @@ class PairPage:
     layout: PairRow | None  # the best row when it spans several cards: what each card holds
     by_cards: tuple[CountAnswer, ...]  # one card first, then each count the GPU supports
     unavailable: tuple[Quantization, ...]  # formats no runtime on the card's platform loads
+    more_rows: tuple[PairRow, ...]  # formats not marked common, behind a disclosure
 
 
 @dataclass(frozen=True)

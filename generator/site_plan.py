@@ -282,16 +282,19 @@ def _model(matrix: FitMatrix, model_id: str) -> ModelPage:
     model = catalog.models[model_id]
     first = model.quantizations[0]
     context = matrix.cell(model_id, first, matrix.probe_gpu(first)).setup.context
+    common = common_quants(matrix, model_id)
     compat = tuple(
-        CompatRow(gpu, tuple(matrix.cell(model_id, q, gpu.id) for q in model.quantizations))
+        CompatRow(gpu, tuple(matrix.cell(model_id, q, gpu.id) for q in common))
         for gpu in catalog.gpus.values()
     )
     launches = []
-    for quant in model.quantizations:
+    for quant in common:
         rec = matrix.recommend(model_id, quant)
         if rec is not None:
             launches.append(Launch(rec, make_commands(matrix, rec.cell)))
-    quant_rows = make_quant_rows(matrix, model, context)
+    all_rows = make_quant_rows(matrix, model, context)
+    quant_rows = tuple(r for r in all_rows if r.quant.id in common)
+    more_rows = tuple(r for r in all_rows if r.quant.id not in common)
     chart = tuple(ChartBar(r.quant.name, r.totals[0][1]) for r in quant_rows)
     lines = tuple((label, gib << 30) for label, gib in CHART_LINES)
     meta = PageMeta(
@@ -302,7 +305,17 @@ def _model(matrix: FitMatrix, model_id: str) -> ModelPage:
         (HOME, MODELS, Crumb(model.name, model_path(model_id))),
     )
     pairs = {g: pair_path(model_id, g) for g in catalog.gpus}
-    return ModelPage(meta, model, context, quant_rows, compat, tuple(launches), chart, lines, pairs)
+    return ModelPage(
+        meta, model, context, quant_rows, compat, tuple(launches), chart, lines, pairs, more_rows
+    )
+
+
+def common_quants(matrix: FitMatrix, model_id: str) -> tuple[str, ...]:
+    """The model's formats that pages show first (all of them when none is marked common)."""
+    quants = matrix.catalog.models[model_id].quantizations
+    table = matrix.catalog.quantizations
+    common = tuple(q for q in quants if table[q].common)
+    return common or quants
 
 
 def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> PairPage:
@@ -346,10 +359,15 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
     layout = next(
         (r for r in rows if r.cell is best and r.placement and r.cell.result.cards > 1), None
     )
-    by_cards = tuple(_count_answer(matrix, model_id, gpu_id, n, rows) for n in card_counts(gpu))
+    common = common_quants(matrix, model_id)
+    shown = tuple(r for r in rows if r.cell.setup.quant.id in common)
+    more = tuple(r for r in rows if r.cell.setup.quant.id not in common)
+    by_cards = tuple(
+        _count_answer(matrix, model_id, gpu_id, n, list(shown)) for n in card_counts(gpu)
+    )
     return PairPage(
-        meta, model, gpu, context, tuple(rows), best, fewest, best_single, median, measured,
-        DEFAULT_RAM_GIB, layout, by_cards, tuple(unavailable),
+        meta, model, gpu, context, shown, best, fewest, best_single, median, measured,
+        DEFAULT_RAM_GIB, layout, by_cards, tuple(unavailable), more,
     )  # fmt: skip
 
 

@@ -176,6 +176,8 @@ def _col(col: str | None) -> str:
 def _td_cards(cell: Any) -> str:
     """Fewest cards of one model × quantization × GPU, with its verdict's symbol and class."""
     if not cell.fits:
+        if cell.result.verdict == "no-runtime":
+            return '<td class="verdict-no-runtime">– n/a</td>'
         return '<td class="verdict-does-not-fit">✗ —</td>'
     verdict = cell.result.verdict  # a StrEnum: formats and compares as its value
     symbol = "!" if verdict == "tight" else "✓"
@@ -268,7 +270,7 @@ def detail_cells(cell: Any) -> Markup:
     name: cards, effective VRAM, verdict, speed, cost, longest context. Python for the same
     reason as ``pair_row``: a model page has one row per GPU and quantization."""
     result = cell.result
-    verdict = f"<td>{_BADGES[result.verdict]}</td>"
+    verdict = _td_verdict(result)
     effective = _td_gib(result.capacity.effective)
     if not cell.fits:
         return Markup(f"<td>—</td>\n{effective}\n{verdict}\n<td>—</td>\n<td>—</td>\n<td>—</td>")

@@ -259,6 +259,9 @@ class Quantization(Entity):
         description="Type of the token embeddings and output tensor when the publisher "
         "overrides it (bartowski's _L / _XL files: Q8_0)",
     )
+    common: bool = Field(
+        False, description="Shown first on pages; the other formats sit behind a disclosure"
+    )
 
     @model_validator(mode="after")
     def _recipe_matches_format(self) -> Quantization:

@@ -49,6 +49,9 @@ class Sizing:
     shapes: Shapes  # the weights split into embeddings, layers and output head
     _on: dict[int, MemoryOnCards] = field(default_factory=dict, repr=False, compare=False)
     _layouts: dict[int, Layout | None] = field(default_factory=dict, repr=False, compare=False)
+    _answers: dict[tuple[int, int, int], int | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def on(self, cards: int) -> MemoryOnCards:
         """The pooled memory on ``cards`` cards."""
@@ -111,16 +114,33 @@ def card_limit(card_capacity: int, utilization: float) -> int:
 
 
 def find_min_cards(sizing: Sizing, limit: int, most: int) -> int | None:
-    """The smallest card count (1 … ``most``) whose fullest card stays within ``limit`` bytes."""
+    """The smallest card count (1 … ``most``) whose fullest card stays within ``limit`` bytes.
+
+    Kept per limit: cards of the same size share the answer.
+    """
+    key = (0, limit, most)
+    if key in sizing._answers:
+        return sizing._answers[key]
+    found = None
     for cards in range(1, most + 1):
         need = sizing.need(cards)
         if need is not None and need <= limit:
-            return cards
-    return None
+            found = cards
+            break
+    sizing._answers[key] = found
+    return found
 
 
 def find_max_context(sizing: Sizing, cards: int, limit: int) -> int:
     """The longest context (tokens, up to the model's maximum) whose fullest card stays within
-    ``limit`` bytes on ``cards`` cards; 0 if none or the runtime cannot lay it out."""
-    layout = sizing.layout(cards)
-    return 0 if layout is None else layout.max_context(limit, sizing.max_context)
+    ``limit`` bytes on ``cards`` cards; 0 if none or the runtime cannot lay it out.
+
+    Kept per card count and limit: cards of the same size share the answer.
+    """
+    key = (1, cards, limit)
+    found = sizing._answers.get(key)
+    if found is None:
+        layout = sizing.layout(cards)
+        found = 0 if layout is None else layout.max_context(limit, sizing.max_context)
+        sizing._answers[key] = found
+    return found
