@@ -19,7 +19,11 @@ from generator.catalog.hf_config import (
     read_config,
 )
 from generator.catalog.schema import Catalog
-from generator.fit.memory import estimate_linear_state_bytes, kv_bytes_per_token
+from generator.fit.memory import (
+    estimate_kv_cache_bytes,
+    estimate_linear_state_bytes,
+    kv_bytes_per_token,
+)
 
 Config = dict[str, Any]
 
@@ -329,3 +333,53 @@ def test_a_bad_config_names_the_field_at_fault(config: Config, field: str) -> No
 def test_an_unknown_family_lists_the_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"unknown family 'rwkv' \(known: .*llama.*\)"):
         read_config({**QWEN25_32B, "model_type": "rwkv"})
+
+
+#: Qwen3-Next-80B-A3B: transcriptions of its config.json found in the search index (ids
+#: 70175107227, "The release's config.json, transcribed", and 2644075540), which agree.
+QWEN3_NEXT = {
+    "model_type": "qwen3_next", "num_hidden_layers": 48, "hidden_size": 2048,
+    "intermediate_size": 5120, "num_attention_heads": 16, "num_key_value_heads": 2,
+    "head_dim": 256, "vocab_size": 151936, "max_position_embeddings": 262144,
+    "full_attention_interval": 4, "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128,
+    "linear_num_key_heads": 16, "linear_num_value_heads": 32, "linear_value_head_dim": 128,
+    "num_experts": 512, "num_experts_per_tok": 10, "moe_intermediate_size": 512,
+    "shared_expert_intermediate_size": 512, "decoder_sparse_step": 1, "mlp_only_layers": [],
+    "tie_word_embeddings": False,
+}  # fmt: skip
+
+
+def test_qwen3_next_counts_79_67b_as_the_reference_check_says() -> None:
+    shapes = read_config(QWEN3_NEXT)
+    assert round(compute_param_counts(shapes).total / 1e9, 2) == 79.67
+    assert shapes.linear is not None and shapes.linear.layers == 36
+
+
+#: Gemma 3 1B (google/gemma-3-1b-it), not in the catalog: github:mlc-ai/mlc-llm
+#: python/mlc_llm/model/model_preset.py @79d603f0 ["gemma3_1b_it"], a flat gemma3_text config.
+GEMMA3_1B = {
+    "model_type": "gemma3_text", "num_hidden_layers": 26, "hidden_size": 1152,
+    "intermediate_size": 6912, "num_attention_heads": 4, "num_key_value_heads": 1,
+    "head_dim": 256, "vocab_size": 262144, "max_position_embeddings": 32768,
+    "sliding_window": 512, "sliding_window_pattern": 6,
+}  # fmt: skip
+
+
+def test_gemma_3_1b_windowed_cache_and_parameters_by_hand() -> None:
+    """Every 6th layer is global: 4 of 26 (i = 5, 11, 17, 23); 22 keep a 512-token window.
+    One layer-token at 16 bits: 2 × 1 KV head × 256 × 2 B = 1,024 B, so each token past the
+    window adds 4 × 1,024 = 4,096 B, and 8,192 tokens hold 4,096 × 8,192 + 22 × 1,024 × 512
+    = 45,088,768 B.
+
+    Parameters (tied): embedding 262,144 × 1,152 = 301,989,888, final norm 1,152. Per layer:
+    q and o 1,152 × 1,024 = 1,179,648 each, k and v 1,152 × 256 = 294,912 each, q/k norms 512
+    (2,949,632); FFN 3 × 1,152 × 6,912 = 23,887,872; four norms 4,608: 26,842,112 × 26
+    = 697,894,912. Total 999,885,952.
+    """
+    shapes = read_config(GEMMA3_1B)
+    arch = make_architecture(shapes)
+    assert arch.sliding_window is not None
+    assert (arch.sliding_window.window, arch.sliding_window.layers) == (512, 22)
+    assert kv_bytes_per_token(arch, 16) == 4_096
+    assert estimate_kv_cache_bytes(arch, 8192, 1, 16) == 45_088_768
+    assert compute_param_counts(shapes).total == 999_885_952
