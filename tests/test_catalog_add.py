@@ -153,10 +153,11 @@ def test_catalog_add_then_fit_answers_for_the_new_id(
     [
         ((), DEEPSEEK_V2_LITE, "--license: missing"),
         ((*FACTS, "--quant", "bf16,q9_9"), DEEPSEEK_V2_LITE, "unknown quantization 'q9_9'"),
-        ((*FACTS, "--release-date", "May 2024"), DEEPSEEK_V2_LITE, "release_date"),
+        ((*FACTS, "--release-date", "May 2024"), DEEPSEEK_V2_LITE, "--release-date: "),
         (FACTS, {**DEEPSEEK_V2_LITE, "vocab_size": None}, "config.json: vocab_size: missing"),
+        ((*FACTS, "--id", "DeepSeek V2"), DEEPSEEK_V2_LITE, "--id: 'DeepSeek V2' is not a slug"),
     ],
-    ids=["no-license", "unknown-quant", "bad-date", "missing-field"],
+    ids=["no-license", "unknown-quant", "bad-date", "missing-field", "not-a-slug"],
 )  # fmt: skip
 def test_catalog_add_refuses_a_bad_entry_and_leaves_the_file_alone(
     make_project: MakeProject,

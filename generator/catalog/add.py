@@ -40,6 +40,10 @@ COMMON_QUANTS = ("bf16", "fp8", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "iq4
 NATIVE_QUANT = {"bf16": "bf16", "fp16": "bf16", "fp32": "bf16", "fp8": "fp8", "mxfp4": "mxfp4"}
 #: ``fit --config`` builds a model for one question; the engine never reads its release date.
 UNDATED = date(1970, 1, 1)
+#: Model fields given on the command line, by the flag that gives them.
+_FLAGS = {"id": "--id", "name": "--name", "hf_repo": "--hf-repo", "family": "--family",
+          "license": "--license", "release_date": "--release-date", "notes": "--notes",
+          "sources.0": "--source"}  # fmt: skip
 _REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
 _HF_URL = re.compile(r"^https?://huggingface\.co/([\w.-]+/[\w.-]+)")
 
@@ -186,6 +190,11 @@ def _make_model(path: Path, shapes: ConfigShapes, facts: EntryFacts, exact: bool
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
+        if where == "id" and err["type"] == "string_pattern_mismatch":
+            msg = "not a slug (lowercase letters, digits, '-', '.', '_')"
+            raise ConfigFileError(f"--id: {facts.id!r} is {msg}") from None
+        if where in _FLAGS:  # a value from the command line, not from the config
+            raise ConfigFileError(f"{_FLAGS[where]}: {err['msg']}") from None
         raise ConfigFileError(f"{path}: {where}: {err['msg']}") from None
 
 
