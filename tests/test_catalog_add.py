@@ -190,3 +190,20 @@ def test_catalog_without_an_action_still_lists_ids(
 ) -> None:
     assert main(["--project", str(make_project()), "catalog", "--json"]) == 0
     assert "llama-3.1-8b" in {m["id"] for m in json.loads(capsys.readouterr().out)["models"]}
+
+
+@pytest.mark.parametrize(
+    ("folder", "model_id"),
+    [("DeepSeek-V2-Lite", "deepseek-v2-lite"), ("deepseek-v3", "deepseek-v3-config")],
+    ids=["folder-name", "clashing-catalog-id"],
+)
+def test_fit_config_names_a_config_json_after_its_folder_without_shadowing_the_catalog(
+    make_project: MakeProject, capsys: pytest.CaptureFixture[str], folder: str, model_id: str
+) -> None:
+    project = make_project()
+    (project / folder).mkdir()
+    config = write_config(project / folder, DEEPSEEK_V2_LITE)
+    args = ["--project", str(project), "fit", "--json", "--config", str(config), "--quant",
+            "bf16", "--gpu", "h100-sxm"]  # fmt: skip
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == model_id
