@@ -12,12 +12,8 @@ from typing import Any
 
 import pytest
 
-from generator.catalog.hf_config import (
-    ConfigError,
-    compute_param_counts,
-    make_architecture,
-    read_config,
-)
+from generator.catalog.hf_config import ConfigError, make_architecture, read_config
+from generator.catalog.params import compute_param_counts
 from generator.catalog.schema import Catalog
 from generator.fit.memory import (
     estimate_kv_cache_bytes,

@@ -20,14 +20,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from generator.catalog.hf_config import (
-    ConfigError,
-    ConfigShapes,
-    compute_param_counts,
-    make_architecture,
-    read_config,
-)
+from generator.catalog.hf_config import ConfigError, ConfigShapes, make_architecture, read_config
 from generator.catalog.loader import CatalogError, load_catalog
+from generator.catalog.params import compute_param_counts
 from generator.catalog.schema import Catalog, Model
 from generator.errors import SiteError
 

@@ -1,15 +1,9 @@
 """Bring your own model: a Hugging Face ``config.json`` (as a dict) → the catalog's shapes. Pure.
 
 No I/O here: the caller reads the file. ``read_config`` checks the fields one family needs and
-returns ``ConfigShapes``; ``compute_param_counts`` counts parameters from those shapes;
-``make_architecture`` gives the catalog's ``Architecture``. Every problem raises ``ConfigError``
-naming the field (``num_hidden_layers: missing``), never a bare ``KeyError``.
-
-The count follows reference/README.md, "How parameters were computed": token embedding, an untied
-LM head, the final norm; per layer Q/K/V/O with the explicit head_dim (QKV bias and q/k norms
-where the family has them), a gated FFN of 3 × hidden × width, the experts, shared experts and
-router of MoE layers, MLA's low-rank projections, the Gated DeltaNet projections, and the norms.
-Vision towers and multi-token-prediction layers are left out, as in the catalog.
+returns ``ConfigShapes``; ``make_architecture`` gives the catalog's ``Architecture``; the
+parameter count from the same shapes is in generator/catalog/params.py. Every problem raises
+``ConfigError`` naming the field (``num_hidden_layers: missing``), never a bare ``KeyError``.
 """
 
 from __future__ import annotations
@@ -152,14 +146,6 @@ class ConfigShapes:
     moe: MoE | None
     native_dtype: str
     name_or_path: str | None
-
-
-@dataclass(frozen=True)
-class ParamCounts:
-    """Parameters of the whole model and of one token's path (MoE), as integers."""
-
-    total: int
-    active: int
 
 
 def read_config(raw: Mapping[str, Any]) -> ConfigShapes:
@@ -430,73 +416,6 @@ def _native_dtype(cfg: _Fields) -> str:
         return str(quant["quant_method"])
     dtype = cfg.text("torch_dtype") or cfg.text("dtype") or "bfloat16"
     return {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(dtype, dtype)
-
-
-def compute_param_counts(s: ConfigShapes) -> ParamCounts:
-    """Total and per-token parameters from the shapes (reference/README.md method)."""
-    h = s.hidden
-    outside = s.vocab * h * (1 if s.tie else 2) + h  # embedding, untied head, final norm
-    linear_layers = s.linear.layers if s.linear else 0
-    attention = (s.layers - linear_layers) * _attention_params(s)
-    attention += linear_layers * _linear_attention_params(s) if s.linear else 0
-    norms = s.layers * s.family.norms_per_layer * h
-    moe_layers = sum(s.moe.layers) if s.moe else 0
-    dense = (s.layers - moe_layers) * 3 * h * (s.dense_width or 0)
-    total = outside + attention + norms + dense
-    active = total
-    if s.moe:
-        every, used = _moe_layer_params(s, s.moe)
-        total += moe_layers * every
-        active += moe_layers * used
-    return ParamCounts(total, active)
-
-
-def _attention_params(s: ConfigShapes) -> int:
-    """One attention layer: Q/K/V/O (or MLA's low-rank projections), biases, q/k norms, sinks."""
-    h, heads = s.hidden, s.heads
-    if s.mla:
-        m = s.mla
-        qk = (m.qk_nope_head_dim or 0) + m.qk_rope_head_dim
-        q = m.q_lora_rank * (h + 1 + heads * qk) if m.q_lora_rank else h * heads * qk
-        kv = h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank
-        kv += m.kv_lora_rank * heads * (m.qk_nope_head_dim or 0) + m.kv_lora_rank * heads * (
-            m.v_head_dim or 0
-        )
-        return q + kv + heads * (m.v_head_dim or 0) * h
-    q_out = heads * s.head_dim * (2 if s.family.output_gate else 1)
-    kv_out = s.kv_heads * s.head_dim
-    params = h * (q_out + 2 * kv_out) + heads * s.head_dim * h
-    params += (q_out + 2 * kv_out) if s.qkv_bias else 0
-    params += h if s.o_bias else 0
-    params += 2 * s.head_dim if s.qk_norm else 0
-    params += heads if s.family.gpt_oss else 0  # attention sinks: one logit per head
-    return params
-
-
-def _linear_attention_params(s: ConfigShapes) -> int:
-    """One Gated DeltaNet layer: in_proj_qkv/z/b/a, depthwise conv, A_log, dt_bias, gated norm,
-    out_proj (Qwen3-Next / Qwen3.5)."""
-    la = s.linear
-    assert la is not None
-    key, value = la.key_heads * la.key_head_dim, la.value_heads * la.value_head_dim
-    conv_channels = 2 * key + value
-    projections = s.hidden * (conv_channels + value + 2 * la.value_heads)
-    return (
-        projections
-        + conv_channels * la.conv_kernel
-        + 2 * la.value_heads
-        + la.value_head_dim
-        + (value * s.hidden)
-    )
-
-
-def _moe_layer_params(s: ConfigShapes, moe: MoE) -> tuple[int, int]:
-    """(every parameter, one token's parameters) of one MoE layer's FFN."""
-    h = s.hidden
-    expert = 3 * h * moe.width + ((2 * moe.width + h) if s.family.gpt_oss else 0)
-    router = h * moe.experts + (moe.experts if s.family.router_bias else 0)
-    shared = 3 * h * moe.shared_width + (h if s.family.shared_gate and moe.shared_width else 0)
-    return router + shared + moe.experts * expert, router + shared + moe.top_k * expert
 
 
 def make_architecture(s: ConfigShapes) -> Architecture:
