@@ -80,7 +80,9 @@ def make_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_cmd_check)
 
     fit = sub.add_parser("fit", help="answer one model × quantization × GPU question")
-    fit.add_argument("--model", required=True)
+    which = fit.add_mutually_exclusive_group()
+    which.add_argument("--model", help="catalog model id")
+    which.add_argument("--config", type=Path, help="a Hugging Face config.json instead of --model")
     fit.add_argument("--quant", required=True)
     fit.add_argument("--gpu", required=True)
     fit.add_argument("--count", type=int, help="cards (default: the fewest that fit)")
@@ -97,6 +99,7 @@ def make_parser() -> argparse.ArgumentParser:
     catalog = sub.add_parser("catalog", help="list catalog ids")
     catalog.add_argument("--json", action="store_true")
     catalog.set_defaults(handler=_cmd_catalog)
+    add_catalog_add_parser(catalog)
     return parser
 
 
@@ -127,12 +130,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    catalog = _load(args)
+    catalog, model_id = _fit_model(_load(args), args)
     options = Options(
         args.context, args.batch, args.kv_dtype, args.runtime, args.prompt, args.ram_gib,
         args.ram_bandwidth,
     )  # fmt: skip
-    setup = resolve_setup(catalog, args.model, args.quant, args.gpu, options)
+    setup = resolve_setup(catalog, model_id, args.quant, args.gpu, options)
     min_gpus = compute_min_gpus(setup)
     if args.count is not None and args.count < 1:
         raise FitQueryError(f"--count must be at least 1, not {args.count}")
@@ -309,4 +312,44 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
         for kind, entries in listing.items():
             print(f"{kind}:")
             print("\n".join(f"  {e['id']:<28} {e['name']}" for e in entries))
+    return 0
+
+
+def _fit_model(catalog: Catalog, args: argparse.Namespace) -> tuple[Catalog, str]:
+    """The catalog and model id ``fit`` answers for: --model, or a model read from --config."""
+    from generator.catalog.add import make_config_catalog
+
+    if args.config is not None:
+        return make_config_catalog(catalog, args.config)
+    if args.model is None:
+        raise FitQueryError("give --model ID or --config path/to/config.json")
+    return catalog, args.model
+
+
+def add_catalog_add_parser(catalog: argparse.ArgumentParser) -> None:
+    """``fitatlas catalog add CONFIG --id --name --source``: append a model to models.yaml."""
+    actions = catalog.add_subparsers(metavar="ACTION")
+    add = actions.add_parser("add", help="add a model read from a Hugging Face config.json")
+    add.add_argument("config", type=Path, help="path to the model's config.json")
+    add.add_argument("--id", required=True, help="catalog id (a slug)")
+    add.add_argument("--name", required=True, help="display name")
+    add.add_argument("--source", required=True, help="where the config comes from (URL)")
+    add.add_argument("--hf-repo", help="org/name (default: from a huggingface.co --source)")
+    add.add_argument("--family", help="family shown on pages (default: the architecture's)")
+    add.add_argument("--license", help="licence name")
+    add.add_argument("--release-date", help="YYYY-MM-DD")
+    add.add_argument("--quant", help="comma-separated quantization ids, released format first")
+    add.add_argument("--notes", help="free text kept with the entry")
+    add.set_defaults(handler=_cmd_catalog_add)
+
+
+def _cmd_catalog_add(args: argparse.Namespace) -> int:
+    from generator.catalog.add import EntryFacts, write_catalog_entry
+
+    quants = [q.strip() for q in args.quant.split(",") if q.strip()] if args.quant else None
+    facts = EntryFacts(args.id, args.name, args.source, args.hf_repo, args.family, args.license,
+                       args.release_date, quants, args.notes)  # fmt: skip
+    model = write_catalog_entry(args.project / "catalog", args.config, facts)
+    active = f", {model.active_params_b:g} B active" if model.active_params_b else ""
+    print(f"added {model.id} to catalog/models.yaml: {model.params_b:g} B parameters{active}")
     return 0
