@@ -231,13 +231,19 @@ def resolve_row(catalog: Catalog, model: str, quant: str, options: Options) -> l
     return setups
 
 
+def resolve_model(catalog: Catalog, model: str) -> str:
+    """The catalog id of ``model`` (any case), or FitQueryError with suggestions."""
+    return _lookup(catalog.models, model, "model").id
+
+
 def _resolve_base(catalog: Catalog, model: str, quant: str, options: Options) -> Setup:
     """A setup with every card-independent choice checked; its GPU is a placeholder."""
     m = _lookup(catalog.models, model, "model")
     q = _lookup(catalog.quantizations, quant, "quantization")
     if q.id not in m.quantizations:
         raise FitQueryError(
-            f"{m.name} is not published as {q.id}; available: {', '.join(m.quantizations)}"
+            f"{m.name} is not published as {q.id}{suggest(q.id, m.quantizations)}; "
+            f"available: {', '.join(m.quantizations)}"
         )
     runtime = _lookup(catalog.runtimes, options.runtime or q.runtimes[0], "runtime")
     if runtime.id not in q.runtimes:
@@ -476,6 +482,8 @@ def _decode_speeds(
 
 
 def _lookup(table: dict[str, T], ident: str, noun: str) -> T:
-    if ident in table:
-        return table[ident]
-    raise FitQueryError(f"unknown {noun} {ident!r}{suggest(ident, table)}")
+    """The entry for ``ident``; ids are lowercase slugs, so 'Q4_K_M' finds 'q4_k_m'."""
+    found = table.get(ident) or table.get(ident.strip().lower())
+    if found is not None:
+        return found
+    raise FitQueryError(f"unknown {noun} {ident!r}{suggest(ident.strip().lower(), table)}")
