@@ -451,7 +451,7 @@ def _gpu(matrix: FitMatrix, gpu_id: str) -> GPUPage:
     row = _gpu_row(matrix, gpu_id)
     gpu = row.gpu
     counts = []
-    for cards in range(1, gpu.max_gpus + 1):
+    for cards in card_counts(gpu):
         fits = []
         for model in matrix.catalog.models:
             best = matrix.best_quant(model, gpu_id, cards)
@@ -461,8 +461,8 @@ def _gpu(matrix: FitMatrix, gpu_id: str) -> GPUPage:
         counts.append(CountRow(cards, make_capacity(matrix, gpu, cards), tuple(fits)))
     meta = PageMeta(
         f"{gpu.name}: which LLMs it runs",
-        f"What fits on 1 to {gpu.max_gpus} × {gpu.name}: effective memory and every model at its "
-        "best quantization, with speed.",
+        f"What fits on 1 to {gpu.node_max_gpus} × {gpu.name}: every model at its best "
+        "quantization, with speed.",
         gpu_path(gpu_id),
         (HOME, GPUS, Crumb(gpu.name, gpu_path(gpu_id))),
     )
