@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -364,14 +365,18 @@ def compute_max_context(setup: Setup, cards: int, sizing: Sizing | None = None) 
     return find_max_context(sizing, cards, setup.card_limit)
 
 
-def render_commands(result: FitResult, catalog: Catalog) -> dict[str, str]:
-    """Launch commands by runtime id, for every runtime that loads this quantization."""
+def render_commands(
+    result: FitResult, catalog: Catalog, sizing_of: Callable[[Setup], Sizing] = compute_sizing
+) -> dict[str, str]:
+    """Launch commands by runtime id, for every runtime that loads this quantization, runs on
+    the card's platform and fits under its own layout. ``sizing_of`` may serve sizings from a
+    cache (the matrix keeps one per model, quantization and runtime)."""
     s = result.setup
     commands = {}
     for runtime in runtimes_on(catalog, s.quant, s.gpu):
         kv = s.kv.id if s.kv.id in runtime.kv_dtypes else runtime.default_kv_dtype
         setup = s if runtime is s.runtime else _with_runtime(s, runtime, catalog.kv_dtypes[kv])
-        placement = compute_placement(setup, result.cards)
+        placement = compute_placement(setup, result.cards, sizing_of(setup))
         if placement is None or not placement.fits:
             continue
         shares = tuple(c.weights + c.kv_cache for c in placement.cards)

@@ -136,6 +136,10 @@ class FitMatrix:
         self._blocks.by_model[model] = block
         return block
 
+    def sizing_for(self, setup: Setup) -> Sizing:
+        """The sizing of a setup at the matrix's options (kept per model, format and runtime)."""
+        return self._sizing(setup)
+
     def _sizing(self, setup: Setup) -> Sizing:
         key = (setup.model.id, setup.quant.id, setup.runtime.id)
         sizing = self.sizings.get(key)
