@@ -170,6 +170,16 @@ def link(ctx: ShortcodeContext, path: str, text: str) -> Markup:
 
 
 @shortcode
+def measurement_exceptions(ctx: ShortcodeContext) -> Markup:
+    """List of the measurements the engine's verdict is allowed to disagree with, each with its
+    published outcome, the engine's verdict and the reason recorded in the catalog; "none" when
+    no row carries an exception. Example: ``{{ measurement_exceptions() }}``."""
+    report = ctx.matrix.accuracy
+    rows = report.exceptions if report else ()
+    return ctx.render("measurement_exceptions", rows=rows)
+
+
+@shortcode
 def accuracy_table(ctx: ShortcodeContext) -> Markup:
     """Table of the estimator's error against every published measurement in
     measurements.yaml: per metric and runtime, the count, median and worst relative error, and
