@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 from generator.catalog.schema import (
@@ -101,12 +102,13 @@ class Setup:
     @property
     def card_capacity(self) -> int:
         """Bytes one card offers: its VRAM, or the GPU's share of unified memory."""
-        return round(self.gpu.vram_gib * self.gpu.usable_vram_fraction * GIB)
+        return _card_bytes(self.gpu.vram_gib, self.gpu.usable_vram_fraction, 1.0)
 
     @property
     def card_limit(self) -> int:
         """Bytes of one card the runtime lets the model use."""
-        return card_limit(self.card_capacity, self.runtime.memory_utilization)
+        gpu = self.gpu
+        return _card_bytes(gpu.vram_gib, gpu.usable_vram_fraction, self.runtime.memory_utilization)
 
     @property
     def bits_per_weight(self) -> float:
@@ -188,6 +190,13 @@ class FitResult:
     @property
     def cost_per_million_tokens_usd(self) -> float | None:
         return compute_cost_per_million_tokens(self.cost_per_hour_usd, self.aggregate_tokens_per_s)
+
+
+@cache
+def _card_bytes(vram_gib: float, usable: float, utilization: float) -> int:
+    """One card's bytes (``utilization`` 1.0) or what a runtime using that share may fill."""
+    capacity = round(vram_gib * usable * GIB)
+    return capacity if utilization == 1.0 else card_limit(capacity, utilization)
 
 
 def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: Options) -> Setup:

@@ -80,8 +80,12 @@ class Sizing:
 
     def need(self, cards: int) -> int | None:
         """Bytes the fullest of ``cards`` cards holds at the setup's context (None: no layout)."""
+        key = (2, cards, 0)
+        if key in self._answers:
+            return self._answers[key]
         layout = self.layout(cards)
-        return None if layout is None else layout.need(self.context)
+        found = self._answers[key] = None if layout is None else layout.need(self.context)
+        return found
 
     def _plan(self, cards: int) -> Layout | None:
         rt = self.runtime
