@@ -185,6 +185,7 @@ class PairPage:
     by_cards: tuple[CountAnswer, ...]  # one card first, then each count the GPU supports
     unavailable: tuple[Quantization, ...]  # formats no runtime on the card's platform loads
     more_rows: tuple[PairRow, ...]  # formats not marked common, behind a disclosure
+    fewer: Cell | None  # a less common file that fits on fewer cards than the answer's
 
 
 @dataclass(frozen=True)

@@ -341,13 +341,19 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
         commands = cache.commands_for(cell) if is_common else {}
         speed = measured_speed(measured, cell.setup, cell.result.cards)
         rows.append(PairRow(cell, commands, placement, measured, offload, speed))
-    fitting = [r.cell for r in rows if r.cell.fits]
-    fewest = min(fitting, key=lambda c: (c.min_gpus, c.setup.quant.quality_rank), default=None)
+    # The answer speaks of the common formats (of any format when no common one fits); a
+    # smaller file among the others that needs fewer cards is mentioned beside it.
+    fitting = [r.cell for r in rows if r.cell.fits and r.cell.setup.quant.id in common]
+    others = [r.cell for r in rows if r.cell.fits and r.cell.setup.quant.id not in common]
+    fewest = _fewest(fitting or others)
     best = None
     if fewest is not None:
-        best = min((c for c in fitting if c.min_gpus == fewest.min_gpus), key=_best_key)
+        best = min((c for c in fitting or others if c.min_gpus == fewest.min_gpus), key=_best_key)
     single = [c for c in fitting if c.min_gpus == 1]
     best_single = min(single, key=lambda c: c.setup.quant.quality_rank, default=None)
+    fewer = _fewest(others) if fitting else None
+    if fewer is not None and fewest is not None and (fewer.min_gpus or 0) >= (fewest.min_gpus or 0):
+        fewer = None
     error = report.error("decode_tokens_per_s") if report else None
     meta = PageMeta(
         f"Can {gpu.name} run {model.name}?",
@@ -370,7 +376,7 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
     )
     return PairPage(
         meta, model, gpu, context, shown, best, fewest, best_single, median, measured,
-        DEFAULT_RAM_GIB, layout, by_cards, tuple(unavailable), more,
+        DEFAULT_RAM_GIB, layout, by_cards, tuple(unavailable), more, fewer,
     )  # fmt: skip
 
 
@@ -417,6 +423,11 @@ def _count_answer(
         cards, result, matrix.max_context_at(model_id, quant, gpu_id, cards),
         measured_speed(row.measured, cell.setup, cards), None,
     )  # fmt: skip
+
+
+def _fewest(cells: list[Cell]) -> Cell | None:
+    """The cell on the fewest cards, the best quality among equals."""
+    return min(cells, key=lambda c: (c.min_gpus or 0, c.setup.quant.quality_rank), default=None)
 
 
 def _little_headroom_at(matrix: FitMatrix, cell: Cell, cards: int) -> bool:
