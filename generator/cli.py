@@ -18,12 +18,14 @@ from jinja2 import TemplateError
 from generator.catalog.loader import CatalogError, load_catalog
 from generator.catalog.schema import Catalog
 from generator.errors import SiteError, describe_error
+from generator.fit.commands import render_offload_command
 from generator.fit.engine import (
     DEFAULT_RAM_BANDWIDTH_GBPS,
     DEFAULT_RAM_GIB,
     FitQueryError,
     FitResult,
     Options,
+    Setup,
     compute_fit,
     compute_max_context,
     compute_min_gpus,
@@ -152,7 +154,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     result = compute_fit(setup, cards)
     payload = fit_payload(result, min_gpus, compute_max_context(setup, cards), catalog)
     payload.update(placement_payload(compute_placement(setup, cards)))
-    payload["offload"] = offload_payload(compute_offload(setup, cards))
+    payload["offload"] = offload_payload(compute_offload(setup, cards), setup, cards)
     if payload["offload"] and payload["offload"]["fits_in_ram"]:
         payload["runtime_verdict"] = "offload"
     if args.json:
@@ -247,17 +249,23 @@ def placement_payload(placement: Placement | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def offload_payload(offload: Offload | None) -> dict[str, Any] | None:
+def offload_payload(offload: Offload | None, setup: Setup, cards: int) -> dict[str, Any] | None:
     """A llama.cpp plan that keeps part of the model in system RAM, when one is needed."""
     if offload is None:
         return None
+    command = render_offload_command(
+        setup.model, setup.quant, setup.runtime, setup.kv.id, cards, setup.context, setup.batch,
+        offload.gpu_layers, offload.cpu_moe_layers,
+    )  # fmt: skip
     return {
         "kind": offload.kind,
         "gpu_layers": offload.gpu_layers,
+        "cpu_moe_layers": offload.cpu_moe_layers,
         "gpu_bytes": offload.gpu_bytes,
         "ram_bytes": offload.ram_bytes,
         "fits_in_ram": offload.fits,
         "decode_tokens_per_s": offload.decode_tokens_per_s,
+        "command": command,
     }
 
 
@@ -297,11 +305,13 @@ def render_fit_text(p: dict[str, Any]) -> str:
         plan = (
             f"{o['gpu_layers']} layers on the cards, the rest in system RAM"
             if o["kind"] == "layers"
-            else "routed experts in system RAM, the rest on the cards"
+            else f"--n-cpu-moe {o['cpu_moe_layers']}: the routed experts of the first "
+            f"{o['cpu_moe_layers']} layers in system RAM, the rest on the cards"
         )
         room = "fits" if o["fits_in_ram"] else "more than the RAM"
         lines.append(f"  offload        {plan}: {o['ram_bytes'] / GIB:,.1f} GiB in RAM ({room}), ")
         lines[-1] += f"{o['decode_tokens_per_s']:,.1f} tokens/s"
+        lines.append(f"  offload command: {o['command']}")
     lines += [f"  {rt}: {cmd}" for rt, cmd in p["commands"].items()]
     return "\n".join(lines)
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 
 from generator.catalog.schema import Catalog
+from generator.cli import offload_payload
 from generator.fit.engine import (
     Options,
     compute_fit,
     compute_offload,
     compute_placement,
+    compute_sizing,
     resolve_setup,
 )
 from generator.fit.memory import GIB
-from generator.fit.offload import split_moe_params
+from generator.fit.placement import plan_layer_split, without_experts
 
 
 def test_a_70b_model_on_one_4090_offloads_about_half_its_layers(catalog: Catalog) -> None:
@@ -37,18 +39,35 @@ def test_moe_experts_in_ram_beat_offloading_whole_layers(catalog: Catalog) -> No
     setup = resolve_setup(catalog, "qwen3-235b-a22b", "q4_k_m", "rtx-4090", Options(ram_gib=192))
     plan = compute_offload(setup, 1)
     assert plan is not None and plan.kind == "experts" and plan.fits
-    shared, routed = split_moe_params(setup.model)
-    assert shared + routed == pytest.approx(setup.model.params_b)
-    assert routed > 10 * shared
+    # Most of the experts go to RAM, but the card is filled first: not every layer's experts.
+    assert plan.ram_bytes > 4 * plan.gpu_bytes
+    assert 0 < plan.cpu_moe_layers < setup.model.architecture.layers
 
 
-def test_moe_parameter_split_reproduces_the_active_count(catalog: Catalog) -> None:
-    model = catalog.models["mixtral-8x7b"]
-    shared, routed = split_moe_params(model)
-    arch = model.architecture
-    assert arch.experts and arch.experts_per_token and model.active_params_b
-    active = shared + routed * arch.experts_per_token / arch.experts
-    assert active == pytest.approx(model.active_params_b)
+def test_n_cpu_moe_is_the_fewest_layers_whose_experts_must_leave_the_card(
+    catalog: Catalog,
+) -> None:
+    """Qwen3-30B-A3B at Q8_0 on one RTX 3060 12GB with 64 GiB of RAM: N fits, N - 1 does not."""
+    setup = resolve_setup(catalog, "qwen3-30b-a3b", "q8_0", "rtx-3060-12gb", Options(ram_gib=64))
+    plan = compute_offload(setup, 1)
+    assert plan is not None and plan.kind == "experts" and plan.fits
+    n = plan.cpu_moe_layers
+    sizing = compute_sizing(setup)
+    rt = setup.runtime
+    fixed = round(rt.per_gpu_overhead_mib * 2**20) + round(rt.compute_buffer_mib * 2**20)
+
+    def fullest(layers: int) -> int:
+        shapes = without_experts(sizing.shapes, layers)
+        layout = plan_layer_split(shapes, sizing.kv, 1, 1, fixed, 0)
+        return sum(
+            c.weights + c.kv_cache + c.overhead
+            for c in layout.place(setup.context, setup.card_capacity, 1.0).cards
+        )
+
+    assert 0 < n < setup.model.architecture.layers
+    assert fullest(n) <= setup.card_limit < fullest(n - 1)
+    command = offload_payload(plan, setup, 1)["command"]  # type: ignore[index]
+    assert f"--n-cpu-moe {n}" in command and "-ngl 999" in command
 
 
 def test_nothing_is_offloaded_on_unified_memory_or_when_it_fits(catalog: Catalog) -> None:

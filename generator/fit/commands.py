@@ -172,6 +172,20 @@ def _mlx_flags(
     return []
 
 
+def render_offload_command(
+    model: Model, quant: Quantization, runtime: Runtime, kv: str, cards: int, context: int,
+    batch: int, gpu_layers: int, cpu_moe_layers: int,
+) -> str:  # fmt: skip
+    """llama.cpp's command for a plan that keeps part of the model in system RAM: ``-ngl`` below
+    the layer count, or every layer on the cards with ``--n-cpu-moe`` layers' experts in RAM."""
+    flags = _llama_cpp_flags(model, quant, kv, cards, context, batch, ())
+    if cpu_moe_layers:
+        flags.insert(1, f"--n-cpu-moe {cpu_moe_layers}")
+    else:
+        flags[0] = f"-ngl {gpu_layers}"
+    return " ".join([render_base_command(model, quant, runtime), *flags])
+
+
 def _kv_flags(launcher: str, kv: str) -> list[str]:
     flag = KV_FLAGS.get(launcher, {}).get(kv)
     return [flag] if flag else []

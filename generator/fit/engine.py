@@ -23,6 +23,7 @@ from generator.catalog.schema import (
 from generator.fit.commands import render_command
 from generator.fit.memory import (
     GIB,
+    MIB,
     MemoryBreakdown,
     compute_kv_layout,
     estimate_kv_cache_bytes,
@@ -31,10 +32,17 @@ from generator.fit.memory import (
 from generator.fit.offload import (
     Offload,
     Tiers,
-    plan_expert_offload,
+    plan_cpu_moe,
     plan_layer_offload,
+    solve_cpu_moe_layers,
 )
-from generator.fit.placement import Placement, make_shapes
+from generator.fit.placement import (
+    Layout,
+    Placement,
+    make_shapes,
+    plan_layer_split,
+    without_experts,
+)
 from generator.fit.sizing import Sizing, card_limit, find_max_context, find_min_cards
 from generator.fit.speed import (
     compute_cost_per_hour,
@@ -468,16 +476,38 @@ def compute_offload(setup: Setup, cards: int, sizing: Sizing | None = None) -> O
             placement.host_weights, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
         )
     ]  # fmt: skip
-    routed = shapes.routed_experts
-    if routed > 0:
-        share = (arch.experts_per_token or 0) / (arch.experts or 1)
-        plans.append(plan_expert_offload(
-            arch.layers, sizing.weights - routed, routed, routed * share,
-            memory.kv_cache, kv_read, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
-        ))  # fmt: skip
+    if shapes.routed_experts > 0:
+        plans.append(_cpu_moe_plan(setup, sizing, cards, placement, tiers, kv_read))
     usable = [p for p in plans if p is not None and p.fits]
     candidates = usable or [p for p in plans if p is not None]
     return max(candidates, key=lambda p: p.decode_tokens_per_s, default=None)
+
+
+def _cpu_moe_plan(
+    setup: Setup, sizing: Sizing, cards: int, placement: Placement, tiers: Tiers, kv_read: int
+) -> Offload | None:
+    """llama.cpp's ``--n-cpu-moe N`` with the smallest N whose remaining layers fit each card."""
+    rt, shapes, limit = setup.runtime, sizing.shapes, setup.card_limit
+    fixed = round(rt.per_gpu_overhead_mib * MIB) + round(rt.compute_buffer_mib * MIB)
+
+    def layout(n: int) -> Layout:
+        lighter = without_experts(shapes, n)
+        return plan_layer_split(
+            lighter, sizing.kv, sizing.batch, cards, fixed, rt.compute_buffer_bytes_per_token
+        )
+
+    n = solve_cpu_moe_layers(lambda n: layout(n).need(setup.context) <= limit, shapes.layers)
+    if n is None:
+        return None
+    in_ram = shapes.routed_prefix[n]
+    arch = setup.model.architecture
+    share = (arch.experts_per_token or 0) / (arch.experts or 1)
+    gpu_bytes = sizing.weights - in_ram - placement.host_weights + sizing.kv_cache
+    return plan_cpu_moe(
+        n, gpu_bytes, in_ram + placement.host_weights, sizing.active_weights - in_ram * share
+        + kv_read, in_ram * share, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
+        shapes.layers,
+    )  # fmt: skip
 
 
 def _decode_speeds(

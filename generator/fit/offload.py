@@ -14,9 +14,8 @@ runtime's fixed step cost. Unified-memory machines have one pool, so nothing is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from generator.catalog.schema import Model
 
 
 @dataclass(frozen=True)
@@ -42,20 +41,38 @@ class Offload:
     ram_bytes: int  # model bytes in system RAM
     fits: bool  # whether system RAM holds its part
     decode_tokens_per_s: float
+    cpu_moe_layers: int = 0  # "experts": layers whose routed experts stay in RAM (--n-cpu-moe)
 
 
-def split_moe_params(model: Model) -> tuple[float, float]:
-    """(always-active parameters, routed-expert parameters), billions.
-
-    With E experts of which k are routed per token: total = shared + routed,
-    active = shared + routed × k ÷ E, so routed = (total − active) ÷ (1 − k ÷ E).
+def solve_cpu_moe_layers(fits: Callable[[int], bool], layers: int) -> int | None:
+    """The fewest leading layers whose routed experts must stay in system RAM for the rest to
+    fit the cards (``fits(n)`` never turns false as n grows); None when even all are not enough.
     """
-    arch = model.architecture
-    if arch.experts is None or arch.experts_per_token is None or model.active_params_b is None:
-        return model.params_b, 0.0
-    share = arch.experts_per_token / arch.experts
-    routed = (model.params_b - model.active_params_b) / (1 - share)
-    return model.params_b - routed, routed
+    if not fits(layers):
+        return None
+    low, high = -1, layers  # fits(high) holds; fits(low) does not (low = -1: none tried yet)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if fits(mid):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def plan_cpu_moe(
+    n: int, gpu_bytes: int, ram_bytes: int, gpu_read: float, ram_read: float, tiers: Tiers,
+    efficiency: float, step_ms: float, layers: int,
+) -> Offload:  # fmt: skip
+    """The ``--n-cpu-moe n`` plan: bytes per tier and the decode speed that follows."""
+    seconds = (
+        gpu_read / (efficiency * tiers.gpu_bandwidth_gbps * 1e9)
+        + ram_read / (efficiency * tiers.ram_bandwidth_gbps * 1e9)
+        + step_ms / 1000
+    )
+    return Offload(
+        "experts", layers, gpu_bytes, ram_bytes, ram_bytes <= tiers.ram_bytes, 1 / seconds, n
+    )
 
 
 def plan_layer_offload(
@@ -83,23 +100,4 @@ def plan_layer_offload(
     ram = round(cpu_layers * per_layer + host_weights)
     return Offload(
         "layers", on_cards, round(on_cards * per_layer), ram, ram <= tiers.ram_bytes, 1 / seconds
-    )
-
-
-def plan_expert_offload(
-    layers: int, shared_bytes: float, routed_bytes: float, routed_active_bytes: float,
-    kv_cache: float, kv_read: float, tiers: Tiers, efficiency: float, step_ms: float,
-) -> Offload | None:  # fmt: skip
-    """Routed experts in RAM, everything else on the cards; None when that still does not fit."""
-    per_card = (shared_bytes + kv_cache) / tiers.cards + tiers.per_card_overhead
-    if per_card + tiers.last_card_extra > tiers.card_capacity or routed_bytes <= 0:
-        return None
-    seconds = (
-        (shared_bytes + kv_read) / (efficiency * tiers.gpu_bandwidth_gbps * 1e9)
-        + routed_active_bytes / (efficiency * tiers.ram_bandwidth_gbps * 1e9)
-        + step_ms / 1000
-    )
-    ram = round(routed_bytes)
-    return Offload(
-        "experts", layers, round(shared_bytes + kv_cache), ram, ram <= tiers.ram_bytes, 1 / seconds
     )

@@ -92,6 +92,7 @@ class Shapes:
     head_weights: int  # output projection (the embeddings again when tied)
     tied: bool
     routed_experts: int  # bytes of every routed expert, all layers
+    routed_prefix: tuple[int, ...] = (0,)  # routed_prefix[i]: routed experts of layers 0 … i − 1
 
     @property
     def layer_weights(self) -> float:
@@ -105,14 +106,29 @@ class Shapes:
 
 def make_shapes(sizes: WeightSizes, tied: bool) -> Shapes:
     """A placement's view of a checkpoint's tensor sizes (``fit.tensors``)."""
-    prefix = [0]
-    for layer in sizes.layers:
-        prefix.append(prefix[-1] + layer)
     head = sizes.embedding if tied else sizes.output
     return Shapes(
-        len(sizes.layers), tuple(prefix), sizes.embedding, head + sizes.other, tied,
-        sizes.routed_total,
+        len(sizes.layers), _prefix(sizes.layers), sizes.embedding, head + sizes.other, tied,
+        sizes.routed_total, _prefix(sizes.routed_experts),
     )  # fmt: skip
+
+
+def without_experts(shapes: Shapes, layers: int) -> Shapes:
+    """The shapes with the routed experts of the first ``layers`` layers kept off the cards
+    (llama.cpp's ``--n-cpu-moe N``): those layers stay on their cards, lighter."""
+    routed = shapes.routed_prefix
+    prefix = tuple(p - routed[min(i, layers)] for i, p in enumerate(shapes.prefix))
+    return Shapes(
+        shapes.layers, prefix, shapes.embed_weights, shapes.head_weights, shapes.tied,
+        shapes.routed_experts - routed[layers], routed,
+    )  # fmt: skip
+
+
+def _prefix(values: tuple[int, ...]) -> tuple[int, ...]:
+    sums = [0]
+    for value in values:
+        sums.append(sums[-1] + value)
+    return tuple(sums)
 
 
 @dataclass(frozen=True, slots=True)
