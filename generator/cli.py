@@ -28,6 +28,7 @@ from generator.fit.engine import (
     Setup,
     compute_fit,
     compute_max_context,
+    compute_max_sequences,
     compute_min_gpus,
     compute_offload,
     compute_placement,
@@ -153,6 +154,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     cards = args.count or min_gpus or setup.gpu.node_max_gpus
     result = compute_fit(setup, cards)
     payload = fit_payload(result, min_gpus, compute_max_context(setup, cards), catalog)
+    payload["max_concurrent_sequences"] = compute_max_sequences(setup, cards)
     payload.update(placement_payload(compute_placement(setup, cards)))
     payload["offload"] = offload_payload(compute_offload(setup, cards), setup, cards)
     if payload["offload"] and payload["offload"]["fits_in_ram"]:
@@ -289,6 +291,7 @@ def render_fit_text(p: dict[str, Any]) -> str:
         f"  verdict        {p['verdict']} ({_headroom_words(p)})",
         f"  fewest cards   {p['min_gpus'] or 'none up to ' + str(p['node_max_gpus'])}",
         f"  longest context {p['max_context']:,} tokens",
+        f"  concurrent     {p['max_concurrent_sequences']:,} sequences of {p['context']:,} tokens",
         f"  decode         {p['decode_tokens_per_s']:,.1f} tokens/s per sequence "
         f"({p['decode_tokens_per_s_at_start']:,.1f} with an empty cache)",
         f"  first token    {_seconds(p['time_to_first_token_s'])} ({p['prompt']:,}-token prompt)",

@@ -9,6 +9,7 @@ from generator.cli import offload_payload
 from generator.fit.engine import (
     Options,
     compute_fit,
+    compute_max_sequences,
     compute_offload,
     compute_placement,
     compute_sizing,
@@ -124,3 +125,29 @@ def test_batching_raises_throughput_and_lowers_each_sequences_speed(catalog: Cat
     one, eight = fit(1), fit(8)
     assert eight.aggregate_tokens_per_s > 4 * one.aggregate_tokens_per_s
     assert eight.decode_tokens_per_s < one.decode_tokens_per_s
+
+
+@pytest.mark.parametrize(
+    ("model", "quant", "gpu", "cards"),
+    [
+        ("llama-3.1-8b", "bf16", "h100-sxm", 1),
+        ("llama-3.3-70b", "fp8", "h100-sxm", 2),
+        ("llama-3.3-70b", "q4_k_m", "rtx-3090", 2),
+        ("qwen3-30b-a3b", "q4_k_m", "rtx-4090", 1),
+        ("deepseek-r1", "fp8", "h200-sxm", 8),
+    ],
+    ids=["8b-bf16-h100", "70b-fp8-2xh100", "70b-q4-2x3090", "30b-moe-4090", "r1-8xh200"],
+)
+def test_max_concurrent_sequences_fit_and_one_more_does_not(
+    catalog: Catalog, model: str, quant: str, gpu: str, cards: int
+) -> None:
+    setup = resolve_setup(catalog, model, quant, gpu, Options(context=8192))
+    most = compute_max_sequences(setup, cards)
+    assert most >= 1
+
+    def fits(batch: int) -> bool:
+        return compute_fit(
+            resolve_setup(catalog, model, quant, gpu, Options(8192, batch)), cards
+        ).fits
+
+    assert fits(most) and not fits(most + 1)

@@ -374,6 +374,15 @@ def compute_min_gpus(setup: Setup, sizing: Sizing | None = None) -> int | None:
     return find_min_cards(sizing, setup.card_limit, setup.gpu.node_max_gpus)
 
 
+def compute_max_sequences(setup: Setup, cards: int, sizing: Sizing | None = None) -> int:
+    """The most concurrent sequences of the setup's context that ``cards`` cards hold."""
+    if not setup.runs_here or cards > setup.gpu.node_max_gpus:
+        return 0
+    sizing = compute_sizing(setup) if sizing is None else sizing
+    layout = sizing.layout(cards)
+    return 0 if layout is None else layout.max_sequences(setup.context, setup.card_limit)
+
+
 def compute_max_context(setup: Setup, cards: int, sizing: Sizing | None = None) -> int:
     """The longest context (tokens, up to the model's maximum) that fits on ``cards``; 0 if none."""
     if cards > setup.gpu.node_max_gpus or not setup.runs_here:

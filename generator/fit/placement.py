@@ -170,6 +170,21 @@ class Layout:
         most = max(c.weights + round(kv * c.layers / self.layers) for c in self.candidates)
         return most + self.overhead(context)
 
+    def max_sequences(self, context: int, limit: int) -> int:
+        """How many sequences of ``context`` tokens the cards' KV room holds at once: what is
+        left of ``limit`` on each card after weights and overhead, over one sequence's share
+        there (vLLM's "maximum concurrency", llama.cpp's --parallel slots); 0 if not one."""
+        one = self.kv.cache_bytes(context, 1)
+        overhead = self.overhead(context)
+        most = None
+        for c in self.candidates:
+            share = round(one * c.layers / self.layers)
+            room = limit - c.weights - overhead
+            fits = room // share if share > 0 else None
+            if fits is not None:
+                most = fits if most is None else min(most, fits)
+        return max(0, most) if most is not None else 0
+
     def max_context(self, limit: int, longest: int) -> int:
         """The longest context (≤ ``longest``) whose fullest card stays within ``limit`` bytes."""
         return find_max_context(self.need, longest, limit)
