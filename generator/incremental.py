@@ -93,7 +93,8 @@ def diff_content(
 
 
 def _front_matter(path: Path) -> str:
-    text = path.read_text(encoding="utf-8")
+    # Undecodable bytes are replaced: the content loader reports such a file, located.
+    text = path.read_text(encoding="utf-8", errors="replace")
     return text.split("---", 2)[1] if text.startswith("---") and text.count("---") >= 2 else ""
 
 

@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.catalog.schema import Catalog, suggest
-from generator.errors import SiteError
+from generator.errors import SiteError, not_utf8
 
 
 class SiteSettings(BaseModel):
@@ -29,8 +29,12 @@ class SiteSettings(BaseModel):
 def load_settings(path: Path, catalog: Catalog) -> SiteSettings:
     """Read site.yaml and check its ids; raise SiteError listing every problem."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        raw = yaml.safe_load(data.decode("utf-8"))
         settings = SiteSettings.model_validate(raw)
+    except UnicodeDecodeError as exc:
+        line, _, message = not_utf8(data, exc)
+        raise SiteError(f"{path.name}:{line}: {message}") from None
     except (OSError, yaml.YAMLError) as exc:
         raise SiteError(f"{path.name}: cannot read settings: {exc}") from None
     except ValidationError as exc:
