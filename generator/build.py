@@ -127,7 +127,10 @@ def _prepare_site(
     settings = load_settings(project / "site.yaml", catalog)
     pages = load_pages(project / "content", project)
     lap("content")
-    url = base_url if base_url not in (None, "/") else settings.base_url
+    # The command line's URL wins over site.yaml's (None: not given); links, the API included,
+    # read it from the settings.
+    url = base_url if base_url is not None else settings.base_url
+    settings = settings.model_copy(update={"base_url": url})
     assets = load_assets(project / "templates" / "static")
     theme = make_theme_env(project / "templates", url, {n: a.hashed for n, a in assets.items()})
     url_for = make_url_for(url)

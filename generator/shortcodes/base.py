@@ -42,6 +42,9 @@ class Dependencies:
     models: set[str] = field(default_factory=set)
     gpus: set[str] = field(default_factory=set)
     quants: set[str] = field(default_factory=set)
+    #: The page read the GPU table as a whole (its order, or every card's figures to pick
+    #: some): any GPU added, removed, reordered or edited changes it.
+    every_gpu: bool = False
 
 
 @dataclass
@@ -80,7 +83,8 @@ class ShortcodeContext:
         """'2x h100-sxm' → ('h100-sxm', 2)."""
         match = CONFIG.match(text) if isinstance(text, str) else None
         if not match:
-            raise ShortcodeError(f"a configuration reads like '2x h100-sxm', not {text!r}")
+            example = next(iter(self.matrix.catalog.gpus), "gpu-id")
+            raise ShortcodeError(f"a configuration reads like '2x {example}', not {text!r}")
         gpu = self.gpu(match.group(2))
         return gpu, self.cards(gpu, int(match.group(1)))
 
@@ -151,6 +155,7 @@ def _list(value: Any, name: str) -> list[Any]:
 
 def _any_gpu(ctx: ShortcodeContext) -> str:
     """A GPU id for memory questions, which do not depend on the card (only on the count)."""
+    ctx.deps.every_gpu = True  # the first card: the catalog's order decides
     return next(iter(ctx.matrix.catalog.gpus))
 
 

@@ -8,6 +8,7 @@ from generator.catalog.schema import suggest
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
+    _any_gpu,
     _capacity,
     _expect,
     _price,
@@ -47,16 +48,17 @@ def min_cards(
 
 @shortcode
 def memory(
-    ctx: ShortcodeContext, model: str, quant: str, part: str = "total", gpu: str = "h100-sxm",
+    ctx: ShortcodeContext, model: str, quant: str, part: str = "total", gpu: str | None = None,
     cards: int = 1,
 ) -> str:  # fmt: skip
     """Memory ``model`` needs at ``quant`` in GiB: ``part`` is "weights", "kv_cache",
     "overhead" or "total" (runtime overhead counts per card, so ``gpu``/``cards`` matter only
-    for "overhead" and "total"). Example: ``{{ memory("llama-3.1-405b", "bf16", "weights") }}``."""
+    for "overhead" and "total"; without ``gpu``, the catalog's first card).
+    Example: ``{{ memory("llama-3.1-405b", "bf16", "weights") }}``."""
     parts = ("weights", "kv_cache", "overhead", "total")
     if part not in parts:
         raise ShortcodeError(f"part must be one of {', '.join(parts)}, not {part!r}")
-    breakdown = _result(ctx, model, quant, gpu, cards).memory
+    breakdown = _result(ctx, model, quant, gpu or _any_gpu(ctx), cards).memory
     return gib(getattr(breakdown, part))
 
 
