@@ -388,3 +388,25 @@ def test_a_guide_or_settings_file_saved_as_latin_1_is_refused_with_its_line(
     assert code == 1 and "Traceback" not in err
     assert f"{Path(rel).name}:4: not UTF-8 text (byte 0xe9" in err
     assert tree_state(built.project / "site") == built.state
+
+
+def test_site_yaml_problems_name_their_lines(
+    built: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = built.project / "site.yaml"
+    original = path.read_text(encoding="utf-8")
+    lines = original.split("\n")
+    quant = next(n for n, line in enumerate(lines) if line.startswith("home_quant:"))
+    gpus = next(n for n, line in enumerate(lines) if line.startswith("featured_gpus:"))
+    lines[quant] = "home_quant: q4_k_z"
+    lines[gpus + 2] = "  - no-such-card"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    try:
+        code = main(["--project", str(built.project), "build"])
+    finally:
+        path.write_text(original, encoding="utf-8")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"site.yaml:{quant + 1}: home_quant: unknown quantization 'q4_k_z'" in err
+    assert f"site.yaml:{gpus + 3}: featured_gpus: unknown id 'no-such-card'" in err
+    assert tree_state(built.project / "site") == built.state
