@@ -24,6 +24,7 @@ from jinja2 import Environment
 from generator.catalog.loader import load_catalog
 from generator.content import ContentError, load_pages
 from generator.errors import SiteError
+from generator.fit.accuracy import describe_contradiction
 from generator.fit.matrix import FitMatrix, plan_matrix
 from generator.fit.verdict import TIGHT_SHARE
 from generator.render import make_content_renderer, render_spec
@@ -115,6 +116,21 @@ def paused_collector() -> Iterator[None]:
             gc.enable()
 
 
+def check_measurements(matrix: FitMatrix) -> None:
+    """Raise SiteError when a verdict denies a recorded measurement of the same setup."""
+    report = matrix.accuracy
+    found = report.contradictions if report else ()
+    if found:
+        where = matrix.catalog.locations
+        raise SiteError(
+            "\n".join(
+                f"{where.get(('measurements', c.measurement.id), 'measurements.yaml')}: "
+                + describe_contradiction(c)
+                for c in found
+            )
+        )
+
+
 def _prepare_site(
     project: Path, base_url: str | None, timer: _Timer | None, matrix: FitMatrix | None
 ) -> Prepared:
@@ -123,6 +139,7 @@ def _prepare_site(
         catalog = load_catalog(project / "catalog")
         lap("catalog")
         matrix = plan_matrix(catalog)
+    check_measurements(matrix)
     catalog = matrix.catalog
     settings = load_settings(project / "site.yaml", catalog)
     pages = load_pages(project / "content", project)

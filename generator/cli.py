@@ -82,7 +82,9 @@ def make_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_cmd_check)
 
     fit = sub.add_parser("fit", help="answer one model × quantization × GPU question")
-    fit.add_argument("--model", required=True)
+    which = fit.add_mutually_exclusive_group()
+    which.add_argument("--model", help="catalog model id")
+    which.add_argument("--config", type=Path, help="a Hugging Face config.json instead of --model")
     fit.add_argument("--quant", required=True)
     fit.add_argument("--gpu", required=True)
     fit.add_argument("--count", type=int, help="cards (default: the fewest that fit)")
@@ -99,6 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
     catalog = sub.add_parser("catalog", help="list catalog ids")
     catalog.add_argument("--json", action="store_true")
     catalog.set_defaults(handler=_cmd_catalog)
+    add_catalog_add_parser(catalog)
     return parser
 
 
@@ -129,16 +132,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    catalog = _load(args)
+    catalog, model_id = _fit_model(_load(args), args)
     options = Options(
         args.context, args.batch, args.kv_dtype, args.runtime, args.prompt, args.ram_gib,
         args.ram_bandwidth,
     )  # fmt: skip
-    setup = resolve_setup(catalog, args.model, args.quant, args.gpu, options)
+    setup = resolve_setup(catalog, model_id, args.quant, args.gpu, options)
     min_gpus = compute_min_gpus(setup)
     if args.count is not None and args.count < 1:
         raise FitQueryError(f"--count must be at least 1, not {args.count}")
-    cards = args.count or min_gpus or setup.gpu.max_gpus
+    cards = args.count or min_gpus or setup.gpu.node_max_gpus
     result = compute_fit(setup, cards)
     payload = fit_payload(result, min_gpus, compute_max_context(setup, cards), catalog)
     payload.update(placement_payload(compute_placement(setup, cards)))
@@ -177,8 +180,14 @@ def fit_payload(
         "fits": result.fits,
         "verdict": result.verdict.value,
         "headroom_bytes": result.headroom,
+        "fullest_card_bytes": result.need,
+        "card_limit_bytes": s.card_limit,
+        "planning_fits": result.planning_fits,
+        "planning_headroom_bytes": result.planning_headroom,
+        "within_recommended_cards": result.within_recommended_cards,
         "min_gpus": min_gpus,
         "max_gpus": s.gpu.max_gpus,
+        "node_max_gpus": s.gpu.node_max_gpus,
         "max_context": max_context,
         "kv_bytes_per_token": kv_growth_per_token(s),
         "decode_tokens_per_s": result.decode_tokens_per_s,
@@ -245,9 +254,10 @@ def render_fit_text(p: dict[str, Any]) -> str:
         f"  overhead       {gib('overhead_bytes'):>14}",
         f"  total          {gib('total_bytes'):>14}",
         f"  raw VRAM       {gib('raw_vram_bytes'):>14}",
-        f"  effective VRAM {gib('effective_vram_bytes'):>14}  (× {p['scaling_factor']:g})",
-        f"  verdict        {p['verdict']} (headroom {p['headroom_bytes'] / GIB:,.1f} GiB)",
-        f"  fewest cards   {p['min_gpus'] or 'none up to ' + str(p['max_gpus'])}",
+        f"  effective VRAM {gib('effective_vram_bytes'):>14}  (× {p['scaling_factor']:g}; "
+        f"planning rule: {_planning_words(p)})",
+        f"  verdict        {p['verdict']} ({_headroom_words(p)})",
+        f"  fewest cards   {p['min_gpus'] or 'none up to ' + str(p['node_max_gpus'])}",
         f"  longest context {p['max_context']:,} tokens",
         f"  decode         {p['decode_tokens_per_s']:,.1f} tokens/s per sequence "
         f"({p['decode_tokens_per_s_at_start']:,.1f} with an empty cache)",
@@ -274,6 +284,20 @@ def render_fit_text(p: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _planning_words(p: dict[str, Any]) -> str:
+    words = "accepts" if p["planning_fits"] else "rejects"
+    if not p["within_recommended_cards"]:
+        words += f", past the recommended {p['max_gpus']} cards (diminishing returns)"
+    return words
+
+
+def _headroom_words(p: dict[str, Any]) -> str:
+    if p["headroom_bytes"] is None:
+        return "the runtime cannot split the model over this many cards"
+    need, limit = p["fullest_card_bytes"] / GIB, p["card_limit_bytes"] / GIB
+    return f"fullest card {need:,.1f} of {limit:,.1f} GiB"
+
+
 def _seconds(value: float | None) -> str:
     return "unknown (no TFLOPS figure)" if value is None else f"{value:,.2f} s"
 
@@ -290,4 +314,44 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
         for kind, entries in listing.items():
             print(f"{kind}:")
             print("\n".join(f"  {e['id']:<28} {e['name']}" for e in entries))
+    return 0
+
+
+def _fit_model(catalog: Catalog, args: argparse.Namespace) -> tuple[Catalog, str]:
+    """The catalog and model id ``fit`` answers for: --model, or a model read from --config."""
+    from generator.catalog.add import make_config_catalog
+
+    if args.config is not None:
+        return make_config_catalog(catalog, args.config)
+    if args.model is None:
+        raise FitQueryError("give --model ID or --config path/to/config.json")
+    return catalog, args.model
+
+
+def add_catalog_add_parser(catalog: argparse.ArgumentParser) -> None:
+    """``fitatlas catalog add CONFIG --id --name --source``: append a model to models.yaml."""
+    actions = catalog.add_subparsers(metavar="ACTION")
+    add = actions.add_parser("add", help="add a model read from a Hugging Face config.json")
+    add.add_argument("config", type=Path, help="path to the model's config.json")
+    add.add_argument("--id", required=True, help="catalog id (a slug)")
+    add.add_argument("--name", required=True, help="display name")
+    add.add_argument("--source", required=True, help="where the config comes from (URL)")
+    add.add_argument("--hf-repo", help="org/name (default: from a huggingface.co --source)")
+    add.add_argument("--family", help="family shown on pages (default: the architecture's)")
+    add.add_argument("--license", help="licence name")
+    add.add_argument("--release-date", help="YYYY-MM-DD")
+    add.add_argument("--quant", help="comma-separated quantization ids, released format first")
+    add.add_argument("--notes", help="free text kept with the entry")
+    add.set_defaults(handler=_cmd_catalog_add)
+
+
+def _cmd_catalog_add(args: argparse.Namespace) -> int:
+    from generator.catalog.add import EntryFacts, write_catalog_entry
+
+    quants = [q.strip() for q in args.quant.split(",") if q.strip()] if args.quant else None
+    facts = EntryFacts(args.id, args.name, args.source, args.hf_repo, args.family, args.license,
+                       args.release_date, quants, args.notes)  # fmt: skip
+    model = write_catalog_entry(args.project / "catalog", args.config, facts)
+    active = f", {model.active_params_b:g} B active" if model.active_params_b else ""
+    print(f"added {model.id} to catalog/models.yaml: {model.params_b:g} B parameters{active}")
     return 0

@@ -99,6 +99,7 @@ class ModelPage:
     chart: tuple[ChartBar, ...]
     chart_lines: tuple[tuple[str, int], ...]  # (card label, capacity bytes) reference lines
     pair_paths: dict[str, str]  # gpu id → pair page path
+    more_quant_rows: tuple[QuantRow, ...]  # the formats not marked common, behind a disclosure
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,18 @@ class PairRow:
     placement: Placement | None  # per-card layout of the cell's runtime at the cell's card count
     measured: tuple[Comparison, ...]  # published measurements of this quantization on this GPU
     offload: Offload | None  # llama.cpp plan for one card plus system RAM, when it does not fit
+    measured_speed: tuple[Comparison, ...]  # measured decode speeds of this row's setup
+
+
+@dataclass(frozen=True)
+class CountAnswer:
+    """A pair page's answer for one card count: the best quantization that runs there."""
+
+    cards: int
+    result: FitResult | None  # the best quantization's result on this many cards; None: none fits
+    max_context: int  # the longest context that quantization fits on this many cards, tokens
+    measured_speed: tuple[Comparison, ...]  # measured decode speeds of that setup
+    offload: PairRow | None  # one card, nothing fits: the best plan that runs from system RAM
 
 
 @dataclass(frozen=True)
@@ -161,7 +174,7 @@ class PairPage:
     model: Model
     gpu: GPU
     context: int  # the tables' context, tokens
-    rows: tuple[PairRow, ...]
+    rows: tuple[PairRow, ...]  # the common formats that run here
     best: Cell | None  # highest-quality quantization that fits with room to spare, fewest cards
     fewest: Cell | None  # the configuration with the fewest cards (best quality among those)
     best_single: Cell | None  # highest-quality quantization that fits on one card
@@ -169,6 +182,9 @@ class PairPage:
     measured: tuple[Comparison, ...]  # every published measurement of this model on this GPU
     ram_gib: float  # system RAM the offload plans assume
     layout: PairRow | None  # the best row when it spans several cards: what each card holds
+    by_cards: tuple[CountAnswer, ...]  # one card first, then each count the GPU supports
+    unavailable: tuple[Quantization, ...]  # formats no runtime on the card's platform loads
+    more_rows: tuple[PairRow, ...]  # formats not marked common, behind a disclosure
 
 
 @dataclass(frozen=True)
@@ -253,10 +269,10 @@ class CalculatorPage:
 def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[QuantRow, ...]:
     """Memory per quantization on one card at the default and longer contexts."""
     catalog = matrix.catalog
-    probe = next(iter(catalog.gpus))
     contexts = [context] + [c for c in LONGER_CONTEXTS if context < c <= model.max_context]
     rows = []
     for quant_id in model.quantizations:
+        probe = matrix.probe_gpu(quant_id)
         cell = matrix.cell(model.id, quant_id, probe)
         # contexts[0] is the cell's own context, so its breakdown gives weights and KV cache too.
         memories = [
@@ -281,12 +297,15 @@ class RowCache:
 
     matrix: FitMatrix
     model: str | None = None
-    commands: dict[tuple[str, int, bool], dict[str, str]] = field(default_factory=dict)
-    placements: dict[tuple[str, int, float, float], Placement | None] = field(default_factory=dict)
+    commands: dict[tuple[str, int, int, str, bool], dict[str, str]] = field(default_factory=dict)
+    placements: dict[tuple[str, str, int, int, bool], Placement | None] = field(
+        default_factory=dict
+    )
 
     def commands_for(self, cell: Cell) -> dict[str, str]:
         self._hold(cell.setup.model.id)
-        key = (cell.setup.quant.id, cell.result.cards, cell.fits)
+        s = cell.setup
+        key = (s.quant.id, cell.result.cards, s.card_capacity, s.gpu.platform, cell.fits)
         if key not in self.commands:
             self.commands[key] = make_commands(self.matrix, cell)
         return self.commands[key]
@@ -295,9 +314,9 @@ class RowCache:
         """The cell's runtime layout at its card count."""
         self._hold(cell.setup.model.id)
         setup, cards = cell.setup, cell.result.cards
-        key = (setup.quant.id, cards, setup.gpu.vram_gib, setup.gpu.usable_vram_fraction)
+        key = (setup.quant.id, setup.runtime.id, cards, setup.card_capacity, setup.runs_here)
         if key not in self.placements:
-            self.placements[key] = compute_placement(setup, cards, cell.result.memory)
+            self.placements[key] = compute_placement(setup, cards, self.matrix.sizing_of(cell))
         return self.placements[key]
 
     def _hold(self, model: str) -> None:

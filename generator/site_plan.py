@@ -13,12 +13,14 @@ from functools import partial
 from typing import Any
 
 from generator.calculator import make_calculator_data
+from generator.catalog.schema import GPU
 from generator.content import Page
 from generator.contexts import (
     CalculatorPage,
     ChartBar,
     CompatRow,
     ContentPage,
+    CountAnswer,
     CountRow,
     Crumb,
     GPUListRow,
@@ -41,13 +43,15 @@ from generator.contexts import (
     make_quant_rows,
 )
 from generator.errors import SiteError
+from generator.fit.accuracy import Comparison
 from generator.fit.engine import (
     DEFAULT_CONTEXT,
     DEFAULT_RAM_GIB,
+    Setup,
     compute_offload,
 )
 from generator.fit.matrix import Cell, FitMatrix
-from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
+from generator.fit.verdict import TIGHT_SHARE, link_bandwidth_of, scaling_factor_of
 from generator.settings import SiteSettings
 
 CALCULATOR_DATA = "/api/calculator.json"
@@ -264,7 +268,7 @@ def _models_index(matrix: FitMatrix, quant: str) -> ModelsIndexPage:
     for model in matrix.catalog.models.values():
         q4 = None
         if quant in model.quantizations:
-            q4 = matrix.cell(model.id, quant, next(iter(matrix.catalog.gpus))).result.memory.weights
+            q4 = matrix.memory_at(model.id, quant, 1).weights
         singles = sum(
             1 for g in matrix.catalog.gpus
             if any(matrix.fits_at(model.id, q, g, 1) for q in model.quantizations)
@@ -280,17 +284,21 @@ def _models_index(matrix: FitMatrix, quant: str) -> ModelsIndexPage:
 def _model(matrix: FitMatrix, model_id: str) -> ModelPage:
     catalog = matrix.catalog
     model = catalog.models[model_id]
-    context = matrix.cell(model_id, model.quantizations[0], next(iter(catalog.gpus))).setup.context
+    first = model.quantizations[0]
+    context = matrix.cell(model_id, first, matrix.probe_gpu(first)).setup.context
+    common = common_quants(matrix, model_id)
     compat = tuple(
-        CompatRow(gpu, tuple(matrix.cell(model_id, q, gpu.id) for q in model.quantizations))
+        CompatRow(gpu, tuple(matrix.cell(model_id, q, gpu.id) for q in common))
         for gpu in catalog.gpus.values()
     )
     launches = []
-    for quant in model.quantizations:
+    for quant in common:
         rec = matrix.recommend(model_id, quant)
         if rec is not None:
             launches.append(Launch(rec, make_commands(matrix, rec.cell)))
-    quant_rows = make_quant_rows(matrix, model, context)
+    all_rows = make_quant_rows(matrix, model, context)
+    quant_rows = tuple(r for r in all_rows if r.quant.id in common)
+    more_rows = tuple(r for r in all_rows if r.quant.id not in common)
     chart = tuple(ChartBar(r.quant.name, r.totals[0][1]) for r in quant_rows)
     lines = tuple((label, gib << 30) for label, gib in CHART_LINES)
     meta = PageMeta(
@@ -301,7 +309,17 @@ def _model(matrix: FitMatrix, model_id: str) -> ModelPage:
         (HOME, MODELS, Crumb(model.name, model_path(model_id))),
     )
     pairs = {g: pair_path(model_id, g) for g in catalog.gpus}
-    return ModelPage(meta, model, context, quant_rows, compat, tuple(launches), chart, lines, pairs)
+    return ModelPage(
+        meta, model, context, quant_rows, compat, tuple(launches), chart, lines, pairs, more_rows
+    )
+
+
+def common_quants(matrix: FitMatrix, model_id: str) -> tuple[str, ...]:
+    """The model's formats that pages show first (all of them when none is marked common)."""
+    quants = matrix.catalog.models[model_id].quantizations
+    table = matrix.catalog.quantizations
+    common = tuple(q for q in quants if table[q].common)
+    return common or quants
 
 
 def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> PairPage:
@@ -310,17 +328,24 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
     gpu = catalog.gpus[gpu_id]
     report = matrix.accuracy
     rows = []
+    unavailable = []
     for quant in model.quantizations:
         cell = matrix.cell(model_id, quant, gpu_id)
+        if not cell.setup.runs_here:
+            unavailable.append(cell.setup.quant)
+            continue
         measured = report.for_config(model_id, quant, gpu_id) if report else ()
         placement = cache.placement_for(cell)
         offload = None
         if not cell.fits:
-            offload = compute_offload(cell.setup, 1, matrix.memory_at(model_id, quant, 1))
-        rows.append(PairRow(cell, cache.commands_for(cell), placement, measured, offload))
+            offload = compute_offload(cell.setup, 1, matrix.sizing_of(cell))
+        speed = measured_speed(measured, cell.setup, cell.result.cards)
+        rows.append(PairRow(cell, cache.commands_for(cell), placement, measured, offload, speed))
     fitting = [r.cell for r in rows if r.cell.fits]
-    best = min(fitting, key=_best_key, default=None)
     fewest = min(fitting, key=lambda c: (c.min_gpus, c.setup.quant.quality_rank), default=None)
+    best = None
+    if fewest is not None:
+        best = min((c for c in fitting if c.min_gpus == fewest.min_gpus), key=_best_key)
     single = [c for c in fitting if c.min_gpus == 1]
     best_single = min(single, key=lambda c: c.setup.quant.quality_rank, default=None)
     error = report.error("decode_tokens_per_s") if report else None
@@ -332,22 +357,78 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
         (HOME, MODELS, Crumb(model.name, model_path(model_id)),
          Crumb(f"On {gpu.name}", pair_path(model_id, gpu_id))),
     )  # fmt: skip
-    context = rows[0].cell.setup.context
+    context = matrix.cell(model_id, model.quantizations[0], gpu_id).setup.context
     median = error.median_abs if error else None
     measured = tuple(c for r in rows for c in r.measured)
     layout = next(
         (r for r in rows if r.cell is best and r.placement and r.cell.result.cards > 1), None
     )
+    common = common_quants(matrix, model_id)
+    shown = tuple(r for r in rows if r.cell.setup.quant.id in common)
+    more = tuple(r for r in rows if r.cell.setup.quant.id not in common)
+    by_cards = tuple(
+        _count_answer(matrix, model_id, gpu_id, n, list(shown)) for n in card_counts(gpu)
+    )
     return PairPage(
-        meta, model, gpu, context, tuple(rows), best, fewest, best_single, median, measured,
-        DEFAULT_RAM_GIB, layout,
+        meta, model, gpu, context, shown, best, fewest, best_single, median, measured,
+        DEFAULT_RAM_GIB, layout, by_cards, tuple(unavailable), more,
     )  # fmt: skip
 
 
+def card_counts(gpu: GPU) -> list[int]:
+    """The card counts a page answers for: 1 … 8, then powers of two and the node's limit."""
+    most = gpu.node_max_gpus
+    counts = list(range(1, min(most, 8) + 1))
+    counts += [n for n in (16, 32, 64) if 8 < n < most]
+    return counts + ([most] if most > 8 else [])
+
+
+def measured_speed(
+    measured: tuple[Comparison, ...], setup: Setup, cards: int
+) -> tuple[Comparison, ...]:
+    """Published single-stream decode speeds of this setup (runtime and card count), shortest
+    context first."""
+    same = [
+        c for c in measured
+        if c.measurement.metric == "decode_tokens_per_s" and c.measurement.cards == cards
+        and c.measurement.batch == 1 and c.measurement.runtime == setup.runtime.id
+    ]  # fmt: skip
+    return tuple(sorted(same, key=lambda c: (c.measurement.context, c.measurement.id)))
+
+
+def _count_answer(
+    matrix: FitMatrix, model_id: str, gpu_id: str, cards: int, rows: list[PairRow]
+) -> CountAnswer:
+    fitting = [
+        r.cell for r in rows if matrix.fits_at(model_id, r.cell.setup.quant.id, gpu_id, cards)
+    ]
+    cell = min(
+        fitting,
+        key=lambda c: (_little_headroom_at(matrix, c, cards), c.setup.quant.quality_rank),
+        default=None,
+    )
+    if cell is None:
+        plans = [r for r in rows if r.offload is not None and r.offload.fits]
+        plan = min(plans, key=lambda r: r.cell.setup.quant.quality_rank, default=None)
+        return CountAnswer(cards, None, 0, (), plan if cards == 1 else None)
+    quant = cell.setup.quant.id
+    result = matrix.result_at(model_id, quant, gpu_id, cards)
+    row = next(r for r in rows if r.cell.setup.quant.id == quant)
+    return CountAnswer(
+        cards, result, matrix.max_context_at(model_id, quant, gpu_id, cards),
+        measured_speed(row.measured, cell.setup, cards), None,
+    )  # fmt: skip
+
+
+def _little_headroom_at(matrix: FitMatrix, cell: Cell, cards: int) -> bool:
+    setup = cell.setup
+    need = matrix.sizing_of(cell).need(cards)
+    return need is None or setup.card_limit - need < TIGHT_SHARE * setup.card_capacity
+
+
 def _best_key(cell: Cell) -> tuple[bool, int, int]:
-    """Room to spare first, then quality, then fewer cards."""
-    tight = cell.result.verdict.value == "tight"
-    return (tight, cell.setup.quant.quality_rank, cell.min_gpus or 0)
+    """Room to spare on the fullest card first, then quality, then fewer cards."""
+    return (cell.result.little_headroom, cell.setup.quant.quality_rank, cell.min_gpus or 0)
 
 
 def _gpu_row(matrix: FitMatrix, gpu_id: str) -> GPUListRow:

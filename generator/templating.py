@@ -23,16 +23,21 @@ from jinja2 import (
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
+from generator.fit.engine import FitResult
 from generator.fit.memory import GIB
+from generator.fit.verdict import Verdict
 from generator.site_plan import gpu_path, model_path, pair_path
 
 VERDICT_WORDS = {
     "fits": "Fits",
     "tight": "Fits, tight",
     "does-not-fit": "Does not fit",
-    "over-card-limit": "Over card limit",
+    "over-card-limit": "More cards than one node holds",
+    "no-runtime": "No runtime on this platform",
 }
-VERDICT_SYMBOLS = {"fits": "✓", "tight": "!", "does-not-fit": "✗", "over-card-limit": "✗"}
+VERDICT_SYMBOLS = {
+    "fits": "✓", "tight": "!", "does-not-fit": "✗", "over-card-limit": "✗", "no-runtime": "–",
+}  # fmt: skip
 
 
 def gib(value: float | None, digits: int = 1) -> str:
@@ -81,6 +86,37 @@ def pct(value: float, digits: int = 0) -> str:
 def factor(value: float) -> str:
     """A scaling factor as the seed writes it: 0.92 → '0.92×'."""
     return f"{value:.2f}×"
+
+
+def margin_reason(r: FitResult) -> str:
+    """Why the seed's planning rule and the runtime's placement agree or differ, with figures."""
+    s, n = r.setup, r.cards
+    planning_ok = r.planning_fits and r.within_recommended_cards
+    if r.verdict is Verdict.OVER_CARD_LIMIT:
+        return f"one node holds at most {s.gpu.node_max_gpus} of these cards"
+    if r.need is None:
+        return f"{s.runtime.name} cannot split the model's attention heads over {n} cards"
+    set_aside = r.capacity.raw - r.capacity.effective
+    extra = max(0, r.need - r.memory.total // n)
+    reserved = s.card_capacity - s.card_limit
+    if not planning_ok and r.fits:
+        if not r.within_recommended_cards and r.planning_fits:
+            return (
+                f"only the card count: past the recommended {s.gpu.max_gpus} cards each card "
+                "adds less speed, but the memory is there"
+            )
+        return (
+            f"the rule sets {gib(set_aside)} aside for the interconnect; the runtime's uneven "
+            f"split and per-card buffers put only {gib(extra)} more than an even share on the "
+            "fullest card"
+        )
+    if planning_ok and not r.fits:
+        why = f"the fullest card holds {gib(extra)} more than an even share"
+        if reserved:
+            util = f"{s.runtime.memory_utilization:g}"
+            why += f", and {s.runtime.name} keeps {gib(reserved)} of each card free ({util} use)"
+        return why
+    return "they agree" + ("" if r.fits else f": short by {gib(-(r.headroom or 0))} per card")
 
 
 def verdict_badge(verdict: str) -> Markup:
@@ -140,6 +176,8 @@ def _col(col: str | None) -> str:
 def _td_cards(cell: Any) -> str:
     """Fewest cards of one model × quantization × GPU, with its verdict's symbol and class."""
     if not cell.fits:
+        if cell.result.verdict == "no-runtime":
+            return '<td class="verdict-no-runtime">– n/a</td>'
         return '<td class="verdict-does-not-fit">✗ —</td>'
     verdict = cell.result.verdict  # a StrEnum: formats and compares as its value
     symbol = "!" if verdict == "tight" else "✓"
@@ -153,17 +191,55 @@ def td_cards_row(cells: Any) -> Markup:
     return Markup("\n".join(_td_cards(cell) for cell in cells))
 
 
-def _placement_summary(placement: Any) -> str:
-    """The runtime's verdict for its fullest card: 'badge 77.7 GiB of 80.0 GiB'."""
-    fullest = placement.fullest.total
-    badge = _BADGES[placement.verdict]
-    return f"{badge} {gib(fullest)} of {gib(placement.card_capacity)}"
+def measured_speeds(measured: Any) -> str:
+    """'measured 16.57 at 512 tokens, 14.34 at 8K': published speeds of the same setup."""
+    if not measured:
+        return ""
+    runs = ", ".join(
+        f"{c.measurement.value:,.2f} at {tokens(c.measurement.context)} tokens" for c in measured
+    )
+    return f'<span class="measured-label">measured</span> {runs}'
 
 
-def pair_row(row: Any, max_gpus: int) -> Markup:
+def _td_speed_measured(value: float, measured: Any, col: str | None = None) -> str:
+    """Estimated tokens/s, with the measured figures of the same setup beside it."""
+    if not measured:
+        return _td_speed(value, col)
+    shown = f"{tokens_per_s(value)}; {measured_speeds(measured)}"
+    return f'<td data-sort="{value:.1f}"{_col(col)}>{shown}</td>'
+
+
+def verdict_note(result: Any) -> str:
+    """Words for where the seed's planning margin and the placement differ ('' when they agree
+    or nothing fits)."""
+    if not result.fits:
+        return ""
+    if not result.within_recommended_cards:
+        return f"past the {result.setup.gpu.max_gpus} cards the guide recommends"
+    if not result.planning_fits:
+        return "the guide's pooled rule would say no"
+    return ""
+
+
+def _td_verdict(result: Any) -> str:
+    note = verdict_note(result)
+    extra = f' <span class="verdict-note">{escape(note)}</span>' if note else ""
+    return f'<td data-col="verdict">{_BADGES[result.verdict]}{extra}</td>'
+
+
+def _fullest(result: Any) -> str:
+    """'22.0 of 24.0 GiB': the fullest card against what the runtime lets a card use."""
+    if result.need is None:
+        if result.setup.runs_here:
+            return f"{escape(result.setup.runtime.name)} cannot split it over {result.cards}"
+        return "—"
+    return f"{gib(result.need)} of {gib(result.setup.card_limit)}"
+
+
+def pair_row(row: Any, node_max: int) -> Markup:
     """One quantization's row on a model × GPU page: its name, then cards, memory needed,
-    effective VRAM, verdict, the runtime's fullest card, longest context, speed, cost and
-    runtime. Written here rather than in pair.html because every pair page has one per
+    planning margin (effective VRAM), verdict, the fullest card, longest context, speed, cost
+    and runtime. Written here rather than in pair.html because every pair page has one per
     quantization, and the site has thousands of pair pages."""
     cell = row.cell
     result = cell.result
@@ -171,22 +247,20 @@ def pair_row(row: Any, max_gpus: int) -> Markup:
     if cell.fits:
         cards = f'<td data-sort="{cell.min_gpus}" data-col="cards">{cell.min_gpus}×</td>'
         tail = (
-            f"{_td_context(cell.max_context)}\n{_td_speed(result.decode_tokens_per_s, 'speed')}\n"
+            f"{_td_context(cell.max_context)}\n"
+            f"{_td_speed_measured(result.decode_tokens_per_s, row.measured_speed, 'speed')}\n"
             f"{_td_money(result.cost_per_hour_usd)}"
         )
     else:
-        cards = f'<td class="t" data-col="cards">does not fit on {max_gpus}</td>'
+        cards = f'<td class="t" data-col="cards">does not fit on {node_max}</td>'
         tail = "<td>—</td>\n<td>—</td>\n<td>—</td>"
-    if row.placement:
-        runtime_verdict = _placement_summary(row.placement)
-    else:
-        runtime_verdict = f"cannot shard over {result.cards}"
     return Markup(
-        f'<tr data-quant="{escape(quant.id)}">\n<th scope="row">{escape(quant.name)}</th>\n'
+        f'<tr id="q-{escape(quant.id)}" data-quant="{escape(quant.id)}">\n'
+        f'<th scope="row">{escape(quant.name)}</th>\n'
         f"{cards}\n{_td_gib(result.memory.total, 'total')}\n"
         f"{_td_gib(result.capacity.effective, 'effective')}\n"
-        f'<td data-col="verdict">{_BADGES[result.verdict]}</td>\n'
-        f'<td data-col="runtime-verdict">{runtime_verdict}</td>\n{tail}\n'
+        f"{_td_verdict(result)}\n"
+        f'<td data-col="fullest">{_fullest(result)}</td>\n{tail}\n'
         f'<td class="t">{escape(cell.setup.runtime.name)}</td>\n</tr>'
     )
 
@@ -196,7 +270,7 @@ def detail_cells(cell: Any) -> Markup:
     name: cards, effective VRAM, verdict, speed, cost, longest context. Python for the same
     reason as ``pair_row``: a model page has one row per GPU and quantization."""
     result = cell.result
-    verdict = f"<td>{_BADGES[result.verdict]}</td>"
+    verdict = _td_verdict(result)
     effective = _td_gib(result.capacity.effective)
     if not cell.fits:
         return Markup(f"<td>—</td>\n{effective}\n{verdict}\n<td>—</td>\n<td>—</td>\n<td>—</td>")
@@ -254,6 +328,8 @@ FILTERS = {
     "td_cards_row": td_cards_row,
     "command_list": command_list,
     "pair_row": pair_row,
+    "verdict_note": verdict_note,
+    "measured_speeds": lambda m: Markup(measured_speeds(m)),
     "detail_cells": detail_cells,
 }
 

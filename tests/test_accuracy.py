@@ -74,7 +74,7 @@ def test_the_per_card_verdict_rarely_says_fits_when_the_run_ran_out_of_memory(
 
 def test_a_worse_engine_would_break_the_bounds(catalog: Catalog) -> None:
     q4 = catalog.quantizations["q4_k_m"]
-    worse = catalog.quantizations | {"q4_k_m": q4.model_copy(update={"bits_per_weight": 6.0})}
+    worse = catalog.quantizations | {"q4_k_m": q4.model_copy(update={"recipe": "Q6_K"})}
     skewed = compute_accuracy(Catalog(**{**catalog.__dict__, "quantizations": worse}))
     row = skewed.error("weights_gib")
     assert row is not None and row.worst_abs > ERROR_BOUNDS[0][2]

@@ -64,27 +64,23 @@ def test_base_url_slash_is_taken_as_given_and_no_flag_means_site_yaml(
     ]
 
 
-#: Catalog ids still named in the fit engine, which the integrator is rewriting (issue 11): vLLM
-#: and TGI quantization flags and llama.cpp KV cache flags keyed by id, and FP8 prefill.
-#: Each should become catalog data; the test fails on any id named anywhere else.
-KNOWN_IN_FIT = {
-    ("generator/fit/commands.py", "fp8"), ("generator/fit/commands.py", "awq-int4"),
-    ("generator/fit/commands.py", "gptq-int4"), ("generator/fit/commands.py", "mxfp4"),
-    ("generator/fit/commands.py", "q8_0"), ("generator/fit/commands.py", "q4_0"),
-    ("generator/fit/engine.py", "fp8"),
-}  # fmt: skip
+#: Where quantization and KV cache ids may appear: they double as the names of file formats
+#: and cache types, which the fit engine (flags, tensor recipes) and the catalog tools (schema
+#: recipes, `fitatlas add`) speak. Model and GPU ids are named nowhere.
+FORMAT_VOCABULARY = ("generator/fit/", "generator/catalog/")
 
 
-def catalog_ids() -> set[str]:
+def catalog_ids(*kinds: str) -> set[str]:
     ids = set()
-    for kind in ("models", "gpus", "quantizations"):
+    for kind in kinds:
         data = yaml.safe_load((ROOT / "catalog" / f"{kind}.yaml").read_text(encoding="utf-8"))
         ids |= {entry["id"] for entry in data[kind]}
     return ids
 
 
-def strings_in_code(path: Path) -> list[tuple[int, str]]:
-    """Every string constant of ``path`` but its docstrings (which show examples)."""
+def strings_in_code(path: Path) -> list[tuple[int, str, bool]]:
+    """Every string constant of ``path`` but its docstrings (which show examples), each with
+    whether it is a parameter's default."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     docstrings = {
         id(node.body[0].value)
@@ -93,24 +89,39 @@ def strings_in_code(path: Path) -> list[tuple[int, str]]:
         and node.body and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }  # fmt: skip
+    defaults = {
+        id(default)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.arguments)
+        for default in [*node.defaults, *node.kw_defaults]
+        if default is not None
+    }
     return [
-        (node.lineno, node.value)
+        (node.lineno, node.value, id(node) in defaults)
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
         and id(node) not in docstrings
     ]  # fmt: skip
 
 
-def test_no_model_gpu_or_quantization_id_is_named_in_the_generator_code() -> None:
-    ids = catalog_ids()
-    # An id inside a longer string counts too, when it stands as a word ('at h100-sxm').
+def named_ids(ids: set[str], text: str) -> set[str]:
+    """The ids ``text`` is, or names as a word ('at h100-sxm')."""
     distinctive = [i for i in ids if "-" in i or "_" in i]
-    pattern = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, distinctive)) + r")(?![\w-])")
+    words = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, distinctive)) + r")(?![\w-])")
+    return ({text} & ids) | set(words.findall(text))
+
+
+def test_no_catalog_id_is_named_in_the_generator_code() -> None:
+    pages = catalog_ids("models", "gpus")
+    formats = catalog_ids("quantizations", "kv_dtypes")
     named = set()
     for path in sorted((ROOT / "generator").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        for line, text in strings_in_code(path):
-            found = ({text} & ids) | set(pattern.findall(text))
-            named |= {(rel, line, ident) for ident in found if (rel, ident) not in KNOWN_IN_FIT}
+        for line, text, is_default in strings_in_code(path):
+            found = named_ids(pages, text)
+            if is_default or not rel.startswith(FORMAT_VOCABULARY):
+                found |= named_ids(formats, text)
+            named |= {(rel, line, ident) for ident in found}
     assert not named, f"catalog ids in code (take defaults from site.yaml or the catalog): {named}"
-    assert "h100-sxm" in ids and "q4_k_m" in ids  # the check looks for the ids it should
+    # The check looks for the ids it should.
+    assert {"h100-sxm", "llama-3.1-8b"} <= pages and {"q4_k_m", "f16"} <= formats

@@ -35,7 +35,7 @@ def test_ten_planted_mistakes_give_ten_located_messages(make_project: MakeProjec
         ("gpus", lambda g: g[3].update(colour="green"), "gpus[3].colour", "unknown key"),
         ("gpus", lambda g: g[5].update(id=g[4]["id"]), "gpus[5].id", "duplicate id"),
         ("models", lambda m: m[0]["quantizations"].append("q4_k_z"), "models[0].quantizations",
-         "unknown quantization 'q4_k_z' (did you mean 'q4_k_m'"),
+         "unknown quantization 'q4_k_z' (did you mean 'q4_k_s' or 'q4_k_m'"),
         ("models", lambda m: m[1].pop("max_context"), "models[1].max_context", "Field required"),
         ("quantizations", lambda q: q[0].update(runtimes=["vllmm"]), "quantizations[0].runtimes[0]",
          "unknown runtime 'vllmm' (did you mean 'vllm'?)"),

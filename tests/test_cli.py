@@ -34,7 +34,8 @@ def test_fit_json_has_every_contract_key_with_consistent_numbers(
     p = fit(capsys, "--model", "llama-3.1-405b", "--quant", "q4_k_m", "--gpu", "h100-sxm")
     assert p.keys() >= CONTRACT_KEYS
     assert p["total_bytes"] == p["weights_bytes"] + p["kv_cache_bytes"] + p["overhead_bytes"]  # type: ignore[operator]
-    assert p["headroom_bytes"] == p["effective_vram_bytes"] - p["total_bytes"]  # type: ignore[operator]
+    assert p["headroom_bytes"] == p["card_limit_bytes"] - p["fullest_card_bytes"]  # type: ignore[operator]
+    assert p["planning_headroom_bytes"] == p["effective_vram_bytes"] - p["total_bytes"]  # type: ignore[operator]
     assert p["fits"] is True and p["count"] == p["min_gpus"]
     assert p["effective_vram_bytes"] == round(p["raw_vram_bytes"] * p["scaling_factor"])  # type: ignore[operator]
     assert p["cost_per_hour_usd"] == pytest.approx(3.25 * p["count"])  # type: ignore[operator]

@@ -1,5 +1,6 @@
-"""The matrix's shortcuts (per-setup sizing, per-GPU capacities, card tables) agree exactly with
-the plain formulas on every cell of the real catalog."""
+"""The matrix's shortcuts (per-setup sizing, per-GPU capacities, each layout's fullest-card
+candidates) agree exactly with the plain formulas and with every card's load on every cell of
+the real catalog."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ import math
 import pytest
 
 from generator.catalog.schema import Architecture, Catalog
-from generator.fit.engine import FitResult, Setup, compute_fit
+from generator.fit.engine import FitResult, Setup, compute_fit, compute_placement
 from generator.fit.matrix import Cell, FitMatrix, compute_matrix
 from generator.fit.memory import (
     estimate_kv_cache_bytes,
     estimate_linear_state_bytes,
     estimate_overhead_bytes,
-    estimate_weight_bytes,
 )
 from generator.fit.speed import effective_bandwidth_gbps, estimate_decode_tokens_per_s
+from generator.fit.tensors import WeightSizes, estimate_weights
 from generator.fit.verdict import compute_capacity
 
 
@@ -40,10 +41,15 @@ def per_layer_kv_bytes(arch: Architecture, context: int, bits: float, honour: bo
     return math.ceil(tokens * per_token * bits / 8) + state
 
 
+def plain_weights(setup: Setup) -> WeightSizes:
+    """The checkpoint's tensor sizes, as the engine's sizing module gives them."""
+    return estimate_weights(setup.model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp")
+
+
 def plain_total(setup: Setup, cards: int, context: int) -> int:
     """Weights + KV cache + overhead from the memory formulas, with nothing precomputed."""
     model = setup.model
-    weights = estimate_weight_bytes(model.params_b, model.bits_per_weight(setup.quant))
+    weights = plain_weights(setup).total
     kv = estimate_kv_cache_bytes(
         model.architecture, context, setup.batch, setup.kv.bits_per_element, setup.honours_window
     )
@@ -53,8 +59,8 @@ def plain_total(setup: Setup, cards: int, context: int) -> int:
 def plain_decode(setup: Setup, cards: int, context: int) -> float:
     """Decode tokens/s from the speed formulas, with nothing precomputed."""
     model, runtime = setup.model, setup.runtime
-    bits = model.bits_per_weight(setup.quant)
-    active = estimate_weight_bytes(model.active_params_b or model.params_b, bits)
+    arch = model.architecture
+    active = plain_weights(setup).active(arch.experts, arch.experts_per_token)
     kv_read = estimate_kv_cache_bytes(
         model.architecture, context, 1, setup.kv.bits_per_element, setup.honours_window
     )
@@ -69,8 +75,13 @@ def plain_decode(setup: Setup, cards: int, context: int) -> float:
 
 
 def plain_fits(setup: Setup, cards: int, context: int) -> bool:
-    capacity = compute_capacity(setup.gpu, setup.link, cards).effective
-    return plain_total(setup, cards, context) <= capacity
+    """Every card's whole load (not the fullest-card shortcut) within the card."""
+    if cards > setup.gpu.node_max_gpus:
+        return False
+    placement = compute_placement(Setup(**{**setup.__dict__, "context": context}), cards)
+    return placement is not None and all(
+        c.total <= placement.card_capacity for c in placement.cards
+    )
 
 
 def assert_result_is_plain(result: FitResult, setup: Setup, cards: int) -> None:
@@ -98,17 +109,19 @@ def test_kv_layout_matches_the_per_layer_sum_for_every_model(catalog: Catalog) -
 def test_every_cell_equals_the_plain_formulas(matrix: FitMatrix) -> None:
     for key, cell in matrix.all_cells().items():
         setup = cell.setup
-        counts = range(1, setup.gpu.max_gpus + 1)
+        counts = range(1, setup.gpu.node_max_gpus + 1)
         expected_min = next((n for n in counts if plain_fits(setup, n, setup.context)), None)
+        if not setup.runs_here:
+            expected_min = None
         assert cell.min_gpus == expected_min, key
-        assert_result_is_plain(cell.result, setup, expected_min or setup.gpu.max_gpus)
+        assert_result_is_plain(cell.result, setup, expected_min or setup.gpu.node_max_gpus)
 
 
 def test_every_max_context_is_the_exact_boundary(matrix: FitMatrix) -> None:
     for key, cell in matrix.all_cells().items():
         setup, cards, longest = cell.setup, cell.result.cards, cell.max_context
         if longest == 0:
-            assert not plain_fits(setup, cards, 1), key
+            assert not setup.runs_here or not plain_fits(setup, cards, 1), key
             continue
         assert plain_fits(setup, cards, longest), key
         if longest < setup.model.max_context:
@@ -117,7 +130,7 @@ def test_every_max_context_is_the_exact_boundary(matrix: FitMatrix) -> None:
 
 def test_result_at_every_card_count_equals_the_plain_formulas(matrix: FitMatrix) -> None:
     for (model, quant, gpu), cell in list(matrix.all_cells().items())[::7]:
-        for cards in range(1, cell.setup.gpu.max_gpus + 2):  # one past the limit too
+        for cards in range(1, cell.setup.gpu.node_max_gpus + 2):  # one past the limit too
             result = matrix.result_at(model, quant, gpu, cards)
             assert_result_is_plain(result, cell.setup, cards)
 
@@ -129,8 +142,10 @@ def test_best_quant_is_the_best_ranked_fitting_quantization(matrix: FitMatrix) -
     catalog = matrix.catalog
     for model in catalog.models.values():
         for gpu in catalog.gpus.values():
-            for cards in range(1, gpu.max_gpus + 1):
+            for cards in range(1, gpu.node_max_gpus + 1):
                 cells = [matrix.cell(model.id, q, gpu.id) for q in model.quantizations]
-                fitting = [c for c in cells if c.min_gpus is not None and c.min_gpus <= cards]
+                fitting = [
+                    c for c in cells if matrix.fits_at(model.id, c.setup.quant.id, gpu.id, cards)
+                ]
                 expected = min(fitting, key=rank, default=None)
                 assert matrix.best_quant(model.id, gpu.id, cards) is expected

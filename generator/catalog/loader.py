@@ -84,7 +84,12 @@ def load_catalog(folder: Path) -> Catalog:
     if problems:
         raise CatalogError(problems)
     tables = {kind: {e.id: e for e, _, _ in entries} for kind, entries in parsed.items()}  # type: ignore[attr-defined]
-    return Catalog(**tables)  # type: ignore[arg-type]
+    locations = {
+        (kind, entity.id): lines.where((kind, _index(label)))  # type: ignore[attr-defined]
+        for kind, entries in parsed.items()
+        for entity, label, lines in entries
+    }
+    return Catalog(**tables, locations=locations)  # type: ignore[arg-type]
 
 
 class _Lines:
@@ -100,6 +105,11 @@ class _Lines:
             if path[:end] in self._lines:
                 return self._lines[path[:end]]
         return 1  # an empty document: its first line
+
+    def where(self, path: tuple[str | int, ...]) -> str:
+        """'catalog/gpus.yaml:42' for the node at ``path`` (the file alone when unknown)."""
+        line = self.at(path)
+        return f"{self.display}:{line}" if line else self.display
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         return Problem(self.display, self.at(path), _format_path(path), message)

@@ -33,7 +33,8 @@ Fraction = Annotated[Number, Field(gt=0, le=1)]
 
 GPUClass = Literal["datacenter", "workstation", "consumer", "unified"]
 #: The software stack a card runs kernels on: what decides which runtimes exist for it.
-Platform = Literal["cuda", "rocm", "metal", "xpu", "gaudi"]
+#: cuda-unified is CUDA on an integrated GPU sharing memory with Arm cores (DGX Spark, Jetson).
+Platform = Literal["cuda", "cuda-unified", "rocm", "metal", "xpu", "gaudi"]
 SplitMode = Literal["layer", "tensor"]
 Attention = Literal["gqa", "mla"]
 
@@ -50,6 +51,18 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     if not close:
         return ""
     return f" (did you mean {' or '.join(repr(c) for c in close[:3])}?)"
+
+
+#: Per-tensor recipes the fit engine knows (generator/fit/tensors.py): llama.cpp file types, then
+#: safetensors layouts.
+Recipe = Literal[
+    "F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q5_1", "Q5_0", "Q4_K_M", "Q4_K_S",
+    "Q4_1", "Q4_0", "IQ4_NL", "IQ4_XS", "Q3_K_L", "Q3_K_M", "Q3_K_S", "IQ3_M", "IQ3_S",
+    "IQ3_XS", "IQ3_XXS", "Q2_K", "Q2_K_S", "IQ2_M", "IQ2_S", "IQ2_XS", "IQ2_XXS", "IQ1_M",
+    "IQ1_S", "MXFP4_MOE",
+    "bf16", "fp8", "int4-awq", "int4-gptq", "mxfp4",
+]  # fmt: skip
+SAFETENSORS_RECIPES = ("bf16", "fp8", "int4-awq", "int4-gptq", "mxfp4")
 
 
 class Entity(BaseModel):
@@ -90,7 +103,7 @@ class GPU(Entity):
     scaling_factor: Fraction | None = Field(
         None, description="Overrides the interconnect's factor for this card (seed table)"
     )
-    platform: Platform = Field(description="Kernel stack: cuda, rocm, metal, xpu or gaudi")
+    platform: Platform = Field(description="Kernel stack that decides which runtimes run here")
     max_gpus: PositiveInt = Field(
         1, description="Recommended largest card count (seed table): the planning margin"
     )
@@ -174,6 +187,11 @@ class Architecture(Entity):
     moe_layer_step: PositiveInt | None = Field(
         None, description="Every n-th layer is MoE, the rest dense (Llama 4 Maverick: 2)"
     )
+    attention_output_gate: Flag = Field(
+        False,
+        description="The Q projection also carries a sigmoid output gate, so it is twice as "
+        "wide (Qwen3.5's full-attention layers); weight sizes only",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Architecture:
@@ -241,6 +259,28 @@ class Quantization(Entity):
     format: Literal["safetensors", "gguf", "exl2", "mlx"]
     runtimes: tuple[Slug, ...] = Field(min_length=1)
     source: Text
+    recipe: Recipe | None = Field(
+        None,
+        description="How the file types each tensor: a llama.cpp file type (ftype) for GGUF, "
+        "or a safetensors layout; None sizes the file by bits_per_weight alone (EXL2)",
+    )
+    embed_output_type: Literal["Q8_0"] | None = Field(
+        None,
+        description="Type of the token embeddings and output tensor when the publisher "
+        "overrides it (bartowski's _L / _XL files: Q8_0)",
+    )
+    common: Flag = Field(
+        False, description="Shown first on pages; the other formats sit behind a disclosure"
+    )
+
+    @model_validator(mode="after")
+    def _recipe_matches_format(self) -> Quantization:
+        gguf = self.recipe is not None and self.recipe not in SAFETENSORS_RECIPES
+        if self.recipe is not None and gguf != (self.format == "gguf"):
+            raise ValueError(f"recipe {self.recipe} does not describe a {self.format} file")
+        if self.embed_output_type is not None and not gguf:
+            raise ValueError("embed_output_type needs a GGUF recipe")
+        return self
 
 
 class KVDtype(Entity):
@@ -347,6 +387,8 @@ class Catalog:
     kv_dtypes: dict[str, KVDtype]
     runtimes: dict[str, Runtime]
     measurements: dict[str, Measurement] = field(default_factory=dict)
+    #: Where each entry was read, by (kind, id): "catalog/measurements.yaml:1005".
+    locations: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
     def interconnect_of(self, gpu: GPU) -> Interconnect | None:
         """The interconnect a card uses, or None for single-card products."""

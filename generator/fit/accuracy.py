@@ -13,15 +13,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from generator.catalog.schema import Catalog, Measurement
-from generator.fit.engine import (
-    Options,
-    Setup,
-    compute_fit,
-    compute_placement,
-    resolve_setup,
-)
+from generator.fit.engine import Options, Setup, compute_fit, resolve_setup
 from generator.fit.memory import GIB
-from generator.fit.verdict import decide_verdict
+from generator.fit.verdict import Verdict, decide_planning_verdict
 
 NUMERIC_METRICS = ("weights_gib", "kv_cache_gib", "total_gib", "decode_tokens_per_s")
 
@@ -33,6 +27,19 @@ class Comparison:
     measurement: Measurement
     estimate: float | str  # a number, or for 'fits' rows the runtime verdict id
     seed_verdict: str | None  # the effective-VRAM rule's verdict id, for 'fits' rows
+    verdict: Verdict  # the engine's verdict for the measured setup
+    need: int | None  # bytes the engine puts on the fullest card (None: no layout)
+    limit: int  # bytes the runtime lets one card use
+
+    @property
+    def contradicts(self) -> bool:
+        """Whether the engine's verdict denies what the run showed: a run that produced a
+        speed or said it loaded must fit; one that ran out of memory must not."""
+        m = self.measurement
+        ran = m.value if isinstance(m.value, bool) else m.metric == "decode_tokens_per_s"
+        if m.metric not in ("fits", "decode_tokens_per_s"):
+            return False
+        return ran != self.verdict.fits and m.exception is None
 
     @property
     def error(self) -> float | None:
@@ -79,6 +86,16 @@ class AccuracyReport:
     errors: tuple[ErrorRow, ...]
     fits: tuple[FitAgreement, ...]
 
+    @property
+    def contradictions(self) -> tuple[Comparison, ...]:
+        """Measurements the engine's verdict denies (without an explained exception)."""
+        return tuple(c for c in self.comparisons if c.contradicts)
+
+    @property
+    def exceptions(self) -> tuple[Comparison, ...]:
+        """Measurements that carry an explained exception, for the methodology page."""
+        return tuple(c for c in self.comparisons if c.measurement.exception is not None)
+
     def error(self, metric: str, runtime: str = "all") -> ErrorRow | None:
         return next((r for r in self.errors if r.metric == metric and r.runtime == runtime), None)
 
@@ -106,17 +123,17 @@ def estimate_measurement(catalog: Catalog, m: Measurement) -> Comparison:
     setup = setup_for(catalog, m)
     result = compute_fit(setup, m.cards)
     if m.metric == "fits":
-        placement = compute_placement(setup, m.cards)
-        runtime = placement.verdict.value if placement is not None else "does-not-fit"
-        seed = decide_verdict(result.memory.total, result.capacity, m.cards)
-        return Comparison(m, runtime, seed.value)
+        seed = decide_planning_verdict(result.memory.total, result.capacity, setup.gpu.max_gpus)
+        return Comparison(
+            m, result.verdict.value, seed.value, result.verdict, result.need, setup.card_limit
+        )
     values = {
         "weights_gib": result.memory.weights / GIB,
         "kv_cache_gib": result.memory.kv_cache / GIB,
         "total_gib": result.memory.total / GIB,
         "decode_tokens_per_s": result.aggregate_tokens_per_s,
     }
-    return Comparison(m, values[m.metric], None)
+    return Comparison(m, values[m.metric], None, result.verdict, result.need, setup.card_limit)
 
 
 def compute_accuracy(catalog: Catalog) -> AccuracyReport:
@@ -156,3 +173,19 @@ def _agreement(rule: str, pairs: list[tuple[str, bool]]) -> FitAgreement:
         false_fits=count("fits", False), false_misses=count("does-not-fit", True),
         tight_ran=count("tight", True), tight_failed=count("tight", False),
     )  # fmt: skip
+
+
+def describe_contradiction(c: Comparison) -> str:
+    """One line naming the measurement, what it showed and what the engine says, with figures."""
+    m = c.measurement
+    shown = f"fits: {str(m.value).lower()}" if m.metric == "fits" else f"{m.value:g} tokens/s"
+    if c.need is None:
+        engine = "the runtime cannot lay the model out on that many cards"
+    else:
+        engine = f"fullest card {c.need / GIB:.2f} GiB of {c.limit / GIB:.2f} GiB"
+    return (
+        f"{m.id}: measured {shown} for {m.model} at {m.quant} on {m.cards}× {m.gpu} "
+        f"({m.runtime}, {m.context:,} tokens × {m.batch}), but the engine says "
+        f"'{c.verdict.value}' ({engine}); correct the row or the engine, or give the row an "
+        "'exception:' that explains the difference"
+    )

@@ -16,6 +16,8 @@ from generator.fit.memory import GIB
 #: vLLM's --quantization value for checkpoints it must be told about; fp8 quantizes on load.
 VLLM_QUANT_FLAGS = {"fp8": "fp8", "awq-int4": "awq", "gptq-int4": "gptq"}
 TGI_QUANT_FLAGS = {"fp8": "fp8", "awq-int4": "awq", "gptq-int4": "gptq"}
+#: Where mlx-lm's converted checkpoints are published (mlx-community/<model>-4bit, -8bit).
+MLX_COMMUNITY = "mlx-community"
 #: Formats that need a pre-quantized checkpoint rather than the original repo.
 PREQUANTIZED_SUFFIX = {"awq-int4": "AWQ", "gptq-int4": "GPTQ-Int4", "mxfp4": ""}
 KV_FLAGS = {
@@ -59,24 +61,29 @@ def render_command(
     cards: int,
     context: int,
     batch: int,
-    per_card_gib: float,
+    shares: tuple[int, ...],
 ) -> str | None:
-    """The launch command, or None when this runtime cannot run the configuration."""
+    """The launch command, or None when this runtime cannot run the configuration.
+
+    ``shares`` is what each card holds of the model (weights and KV cache), bytes.
+    """
     if runtime.id not in quant.runtimes or kv_dtype not in runtime.kv_dtypes:
         return None
     base = render_base_command(model, quant, runtime)
-    flags = _FLAG_BUILDERS[runtime.launcher](
-        model, quant, kv_dtype, cards, context, batch, per_card_gib
-    )
+    flags = _FLAG_BUILDERS[runtime.launcher](model, quant, kv_dtype, cards, context, batch, shares)
     return None if flags is None else " ".join([base, *flags])
 
 
 def render_base_command(model: Model, quant: Quantization, runtime: Runtime) -> str:
     """The runtime's command with the model filled in, before any flag."""
-    return runtime.command.format(repo=_repo(model, quant), local=_local_name(model, quant))
+    return runtime.command.format(
+        repo=_repo(model, quant), local=_local_name(model, quant, runtime)
+    )
 
 
 def _repo(model: Model, quant: Quantization) -> str:
+    if quant.format == "mlx":
+        return f"{MLX_COMMUNITY}/{_basename(model)}-{quant.id.removeprefix('mlx-')}"
     if PREQUANTIZED_SUFFIX.get(quant.id):
         return f"./{_basename(model)}-{PREQUANTIZED_SUFFIX[quant.id]}"
     return model.hf_repo
@@ -86,8 +93,10 @@ def _basename(model: Model) -> str:
     return model.hf_repo.split("/", 1)[1]
 
 
-def _local_name(model: Model, quant: Quantization) -> str:
-    if quant.format == "gguf":
+def _local_name(model: Model, quant: Quantization, runtime: Runtime) -> str:
+    # llama.cpp loads only GGUF files, 16-bit and MXFP4 weights included (converted or
+    # downloaded as GGUF under the format's name).
+    if quant.format == "gguf" or runtime.launcher == "llama-cpp":
         return f"{_basename(model)}-{quant.id.upper()}.gguf"
     if quant.format == "exl2":
         return f"./{_basename(model)}-{quant.id}"
@@ -95,8 +104,9 @@ def _local_name(model: Model, quant: Quantization) -> str:
 
 
 def _vllm_flags(
-    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int, _: float
-) -> list[str]:
+    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int,
+    _: tuple[int, ...],
+) -> list[str]:  # fmt: skip
     layout = plan_parallel_layout(model.architecture, cards)
     flags = [f"--tensor-parallel-size {layout.tensor}"]
     if layout.pipeline > 1:
@@ -110,8 +120,9 @@ def _vllm_flags(
 
 
 def _tgi_flags(
-    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int, _: float
-) -> list[str] | None:
+    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int,
+    _: tuple[int, ...],
+) -> list[str] | None:  # fmt: skip
     if model.architecture.attention_heads % cards:
         return None  # TGI shards heads evenly and has no pipeline stages to absorb the rest
     flags = [f"--num-shard {cards}", f"--max-input-tokens {context - 1}"]
@@ -124,8 +135,9 @@ def _tgi_flags(
 
 
 def _llama_cpp_flags(
-    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int, _: float
-) -> list[str]:
+    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int,
+    _: tuple[int, ...],
+) -> list[str]:  # fmt: skip
     # llama-server splits -c across --parallel slots, so the total is context × sequences.
     flags = ["-ngl 999", f"-c {context * batch}"]
     if batch > 1:
@@ -142,13 +154,22 @@ def _exllamav2_flags(
     cards: int,
     context: int,
     batch: int,
-    per_card_gib: float,
+    shares: tuple[int, ...],
 ) -> list[str]:
     flags = [f"-l {context}"]
     if cards > 1:
-        share = f"{math.ceil(per_card_gib * 10) / 10:g}"
-        flags.insert(0, "-gs " + ",".join([share] * cards))
+        # --gpu-split takes GB of weights and cache per card, each rounded up to 0.1 GB.
+        split = ",".join(f"{math.ceil(share / GIB * 10) / 10:g}" for share in shares)
+        flags.insert(0, f"-gs {split}")
     return flags
+
+
+def _mlx_flags(
+    model: Model, quant: Quantization, kv: str, cards: int, context: int, batch: int,
+    _: tuple[int, ...],
+) -> list[str]:  # fmt: skip
+    # mlx_lm.server grows its cache with the conversation; it has no context-length flag.
+    return []
 
 
 def _kv_flags(launcher: str, kv: str) -> list[str]:
@@ -156,14 +177,10 @@ def _kv_flags(launcher: str, kv: str) -> list[str]:
     return [flag] if flag else []
 
 
-def per_card_share_gib(weights: int, kv_cache: int, cards: int) -> float:
-    """Weights and cache each card should take when split evenly, GiB."""
-    return (weights + kv_cache) / cards / GIB
-
-
 _FLAG_BUILDERS = {
     "vllm": _vllm_flags,
     "tgi": _tgi_flags,
     "llama-cpp": _llama_cpp_flags,
     "exllamav2": _exllamav2_flags,
+    "mlx": _mlx_flags,
 }

@@ -18,14 +18,12 @@ from generator.catalog.schema import (
     Runtime,
     suggest,
 )
-from generator.fit.commands import per_card_share_gib, render_command
+from generator.fit.commands import render_command
 from generator.fit.memory import (
     GIB,
-    MIB,
     MemoryBreakdown,
     compute_kv_layout,
     estimate_kv_cache_bytes,
-    estimate_weight_bytes,
     kv_bytes_per_token,
 )
 from generator.fit.offload import (
@@ -33,15 +31,9 @@ from generator.fit.offload import (
     Tiers,
     plan_expert_offload,
     plan_layer_offload,
-    split_moe_params,
 )
-from generator.fit.placement import (
-    Placement,
-    place_layer_split,
-    place_tensor_parallel,
-    split_weights,
-)
-from generator.fit.sizing import Sizing, find_max_context, find_min_cards
+from generator.fit.placement import Placement, make_shapes
+from generator.fit.sizing import Sizing, card_limit, find_max_context, find_min_cards
 from generator.fit.speed import (
     compute_cost_per_hour,
     compute_cost_per_million_tokens,
@@ -50,10 +42,11 @@ from generator.fit.speed import (
     estimate_prefill_tokens_per_s,
     estimate_time_to_first_token_s,
 )
+from generator.fit.tensors import estimate_weights
 from generator.fit.verdict import (
+    TIGHT_SHARE,
     Capacity,
     Verdict,
-    compute_capacities,
     compute_capacity,
     decide_verdict,
 )
@@ -102,6 +95,17 @@ class Setup:
     prompt: int
     ram_bytes: int
     ram_bandwidth_gbps: float
+    runs_here: bool = True  # False: no runtime that loads the format runs on the card's platform
+
+    @property
+    def card_capacity(self) -> int:
+        """Bytes one card offers: its VRAM, or the GPU's share of unified memory."""
+        return round(self.gpu.vram_gib * self.gpu.usable_vram_fraction * GIB)
+
+    @property
+    def card_limit(self) -> int:
+        """Bytes of one card the runtime lets the model use."""
+        return card_limit(self.card_capacity, self.runtime.memory_utilization)
 
     @property
     def bits_per_weight(self) -> float:
@@ -113,12 +117,14 @@ class Setup:
         """Whether the runtime keeps only the window for sliding-window layers."""
         return self.runtime.sliding_window_cache
 
-    def with_gpu(self, gpu: GPU, link: Interconnect | None) -> Setup:
-        """The same query on another card (no other choice depends on the card)."""
+    def with_gpu(
+        self, gpu: GPU, link: Interconnect | None, runtime: Runtime, kv: KVDtype, runs_here: bool
+    ) -> Setup:
+        """The same query on another card, with the runtime chosen for that card's platform."""
         # Not dataclasses.replace(), which takes three times as long: the matrix makes one
         # setup per cell.
-        return Setup(self.model, self.quant, gpu, link, self.runtime, self.kv, self.context,
-                     self.batch, self.prompt, self.ram_bytes, self.ram_bandwidth_gbps)  # fmt: skip
+        return Setup(self.model, self.quant, gpu, link, runtime, kv, self.context, self.batch,
+                     self.prompt, self.ram_bytes, self.ram_bandwidth_gbps, runs_here)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +140,36 @@ class FitResult:
     cost_per_hour_usd: float | None
     decode_tokens_per_s_at_start: float  # with an empty cache: decode slows as context fills
     prefill_tokens_per_s: float | None  # None when the catalog has no TFLOPS for the card
+    need: int | None  # bytes the fullest card holds; None when the runtime cannot lay it out
 
     @property
     def fits(self) -> bool:
         return self.verdict.fits
+
+    @property
+    def headroom(self) -> int | None:
+        """Bytes the fullest card has to spare within what the runtime may use."""
+        return None if self.need is None else self.setup.card_limit - self.need
+
+    @property
+    def little_headroom(self) -> bool:
+        """Whether the fullest card keeps less than the tight share of the card to spare."""
+        return self.headroom is not None and self.headroom < TIGHT_SHARE * self.setup.card_capacity
+
+    @property
+    def planning_headroom(self) -> int:
+        """The seed's rule: effective VRAM minus the pooled requirement, in bytes."""
+        return self.capacity.effective - self.memory.total
+
+    @property
+    def planning_fits(self) -> bool:
+        """Whether the seed's pooled rule accepts the configuration."""
+        return self.planning_headroom >= 0
+
+    @property
+    def within_recommended_cards(self) -> bool:
+        """Whether the card count is within the seed's recommended maximum."""
+        return self.cards <= self.setup.gpu.max_gpus
 
     @property
     def time_to_first_token_s(self) -> float | None:
@@ -147,10 +179,6 @@ class FitResult:
         return estimate_time_to_first_token_s(
             self.setup.prompt, self.prefill_tokens_per_s, self.decode_tokens_per_s_at_start
         )
-
-    @property
-    def headroom(self) -> int:
-        return self.capacity.effective - self.memory.total
 
     @property
     def aggregate_tokens_per_s(self) -> float:
@@ -163,9 +191,50 @@ class FitResult:
 
 def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: Options) -> Setup:
     """Look up every id and apply defaults; raise FitQueryError naming the first bad input."""
+    g = _lookup(catalog.gpus, gpu, "GPU")
+    base = _resolve_base(catalog, model, quant, options)
+    q = base.quant
+    here = runtimes_on(catalog, q, g)
+    if not here:
+        names = ", ".join(catalog.runtimes[r].name for r in q.runtimes)
+        raise FitQueryError(f"{q.name} runs on {names}, none of which runs on {g.name}")
+    runtime = _lookup(catalog.runtimes, options.runtime or here[0].id, "runtime")
+    if runtime.id not in q.runtimes:
+        raise FitQueryError(
+            f"{runtime.name} does not load {q.name}; it loads in: {', '.join(q.runtimes)}"
+        )
+    if runtime not in here:
+        raise FitQueryError(
+            f"{runtime.name} does not run on {g.name} ({g.platform}); "
+            f"for {q.name} there: {', '.join(r.name for r in here)}"
+        )
+    kv = _resolve_kv(catalog, runtime, options.kv_dtype)
+    return base.with_gpu(g, catalog.interconnect_of(g), runtime, kv, True)
+
+
+def resolve_row(catalog: Catalog, model: str, quant: str, options: Options) -> list[Setup]:
+    """The setup on every GPU in catalog order, each with the runtime its platform offers.
+
+    A GPU on which no runtime for the format runs (or not the one ``options`` names) gets a
+    setup marked ``runs_here=False``; every other bad input raises FitQueryError.
+    """
+    base = _resolve_base(catalog, model, quant, options)
+    q = base.quant
+    setups = []
+    for g in catalog.gpus.values():
+        here = runtimes_on(catalog, q, g)
+        if options.runtime is not None:
+            here = [r for r in here if r.id == options.runtime]
+        runtime = here[0] if here else base.runtime
+        kv = _resolve_kv(catalog, runtime, options.kv_dtype)
+        setups.append(base.with_gpu(g, catalog.interconnect_of(g), runtime, kv, bool(here)))
+    return setups
+
+
+def _resolve_base(catalog: Catalog, model: str, quant: str, options: Options) -> Setup:
+    """A setup with every card-independent choice checked; its GPU is a placeholder."""
     m = _lookup(catalog.models, model, "model")
     q = _lookup(catalog.quantizations, quant, "quantization")
-    g = _lookup(catalog.gpus, gpu, "GPU")
     if q.id not in m.quantizations:
         raise FitQueryError(
             f"{m.name} is not published as {q.id}; available: {', '.join(m.quantizations)}"
@@ -175,11 +244,7 @@ def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: O
         raise FitQueryError(
             f"{runtime.name} does not load {q.name}; it loads in: {', '.join(q.runtimes)}"
         )
-    kv = _lookup(catalog.kv_dtypes, options.kv_dtype or runtime.default_kv_dtype, "KV cache dtype")
-    if kv.id not in runtime.kv_dtypes:
-        raise FitQueryError(
-            f"{runtime.name} has no {kv.id} KV cache; it offers: {', '.join(runtime.kv_dtypes)}"
-        )
+    kv = _resolve_kv(catalog, runtime, options.kv_dtype)
     context = min(DEFAULT_CONTEXT, m.max_context) if options.context is None else options.context
     if not 1 <= context <= m.max_context:
         raise FitQueryError(
@@ -192,20 +257,39 @@ def resolve_setup(catalog: Catalog, model: str, quant: str, gpu: str, options: O
         raise FitQueryError(f"prompt must be 1 … {context} tokens (the context), not {prompt}")
     if options.ram_gib < 0 or options.ram_bandwidth_gbps <= 0:
         raise FitQueryError("system RAM must be ≥ 0 GiB and its bandwidth > 0 GB/s")
-    link = catalog.interconnect_of(g)
     ram = round(options.ram_gib * GIB)
-    return Setup(m, q, g, link, runtime, kv, context, options.batch, prompt, ram,
+    placeholder = next(iter(catalog.gpus.values()), None)
+    if placeholder is None:
+        raise FitQueryError("the catalog has no GPUs")
+    return Setup(m, q, placeholder, None, runtime, kv, context, options.batch, prompt, ram,
                  options.ram_bandwidth_gbps)  # fmt: skip
+
+
+def runtimes_on(catalog: Catalog, quant: Quantization, gpu: GPU) -> list[Runtime]:
+    """The runtimes that load ``quant`` and run on ``gpu``'s platform, in the format's order."""
+    return [
+        catalog.runtimes[r] for r in quant.runtimes if gpu.platform in catalog.runtimes[r].platforms
+    ]
+
+
+def _resolve_kv(catalog: Catalog, runtime: Runtime, kv_dtype: str | None) -> KVDtype:
+    kv = _lookup(catalog.kv_dtypes, kv_dtype or runtime.default_kv_dtype, "KV cache dtype")
+    if kv.id not in runtime.kv_dtypes:
+        raise FitQueryError(
+            f"{runtime.name} has no {kv.id} KV cache; it offers: {', '.join(runtime.kv_dtypes)}"
+        )
+    return kv
 
 
 def compute_sizing(setup: Setup) -> Sizing:
     """The setup's memory figures that no card changes."""
     model = setup.model
-    bits = setup.bits_per_weight
-    kv = compute_kv_layout(model.architecture, setup.kv.bits_per_element, setup.honours_window)
+    arch = model.architecture
+    weights = estimate_weights(model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp")
+    kv = compute_kv_layout(arch, setup.kv.bits_per_element, setup.honours_window)
     return Sizing(
-        weights=estimate_weight_bytes(model.params_b, bits),
-        active_weights=estimate_weight_bytes(model.active_params_b or model.params_b, bits),
+        weights=weights.total,
+        active_weights=weights.active(arch.experts, arch.experts_per_token),
         kv=kv,
         batch=setup.batch,
         runtime=setup.runtime,
@@ -216,6 +300,8 @@ def compute_sizing(setup: Setup) -> Sizing:
         kv_cache_longest=kv.cache_bytes(model.max_context, setup.batch),
         kv_read=kv.cache_bytes(setup.context, 1),
         kv_read_at_start=kv.cache_bytes(1, 1),
+        arch=model.architecture,
+        shapes=make_shapes(weights, arch.tie_word_embeddings),
     )
 
 
@@ -236,71 +322,80 @@ def compute_fit(
     if capacity is None:
         capacity = compute_capacity(setup.gpu, setup.link, cards)
     memory = sizing.memory(cards)
-    verdict = decide_verdict(memory.total, capacity, setup.gpu.max_gpus)
+    need = sizing.need(cards) if setup.runs_here else None
+    verdict = _verdict(setup, cards, need, memory.total <= capacity.effective)
     decode, decode_at_start = _decode_speeds(setup, sizing, cards, capacity)
     cost = compute_cost_per_hour(setup.gpu.price_per_hour_usd, cards)
     prefill = _prefill_speed(setup, cards, capacity)
     # Positional, in field order: keywords would add 4 % to the matrix's time.
     return FitResult(
-        setup, cards, memory, capacity, verdict, decode, cost, decode_at_start, prefill
+        setup, cards, memory, capacity, verdict, decode, cost, decode_at_start, prefill, need
     )
 
 
-def compute_min_gpus(setup: Setup) -> int | None:
-    """The smallest card count (1 … the card's maximum) that fits, or None."""
-    capacities = compute_capacities(setup.gpu, setup.link)
-    return find_min_cards(compute_sizing(setup), capacities)
+def _verdict(setup: Setup, cards: int, need: int | None, pooled_ok: bool) -> Verdict:
+    if not setup.runs_here:
+        return Verdict.NO_RUNTIME
+    gpu = setup.gpu
+    headroom = None if need is None else setup.card_limit - need
+    planning_ok = pooled_ok and cards <= gpu.max_gpus
+    return decide_verdict(headroom, setup.card_capacity, cards, gpu.node_max_gpus, planning_ok)
 
 
-def compute_max_context(setup: Setup, cards: int) -> int:
+def compute_min_gpus(setup: Setup, sizing: Sizing | None = None) -> int | None:
+    """The smallest card count (1 … the physical limit) whose every card holds its share."""
+    if not setup.runs_here:
+        return None
+    sizing = compute_sizing(setup) if sizing is None else sizing
+    return find_min_cards(sizing, setup.card_limit, setup.gpu.node_max_gpus)
+
+
+def compute_max_context(setup: Setup, cards: int, sizing: Sizing | None = None) -> int:
     """The longest context (tokens, up to the model's maximum) that fits on ``cards``; 0 if none."""
-    if cards > setup.gpu.max_gpus:
+    if cards > setup.gpu.node_max_gpus or not setup.runs_here:
         return 0
-    capacity = compute_capacity(setup.gpu, setup.link, cards).effective
-    return find_max_context(compute_sizing(setup), cards, capacity)
+    sizing = compute_sizing(setup) if sizing is None else sizing
+    return find_max_context(sizing, cards, setup.card_limit)
 
 
 def render_commands(result: FitResult, catalog: Catalog) -> dict[str, str]:
     """Launch commands by runtime id, for every runtime that loads this quantization."""
     s = result.setup
-    share = per_card_share_gib(result.memory.weights, result.memory.kv_cache, result.cards)
     commands = {}
-    for runtime_id in s.quant.runtimes:
-        runtime = catalog.runtimes[runtime_id]
+    for runtime in runtimes_on(catalog, s.quant, s.gpu):
         kv = s.kv.id if s.kv.id in runtime.kv_dtypes else runtime.default_kv_dtype
+        setup = s if runtime is s.runtime else _with_runtime(s, runtime, catalog.kv_dtypes[kv])
+        placement = compute_placement(setup, result.cards)
+        if placement is None or not placement.fits:
+            continue
+        shares = tuple(c.weights + c.kv_cache for c in placement.cards)
         text = render_command(
-            s.model, s.quant, runtime, kv, result.cards, s.context, s.batch, share
+            s.model, s.quant, runtime, kv, result.cards, s.context, s.batch, shares
         )
         if text is not None:
-            commands[runtime_id] = text
+            commands[runtime.id] = text
     return commands
 
 
-def compute_placement(
-    setup: Setup, cards: int, memory: MemoryBreakdown | None = None
-) -> Placement | None:
-    """What each card holds under the setup's runtime, or None when it cannot shard this way
-    (a runtime without pipeline stages needs the cards to divide the attention heads).
+def _with_runtime(setup: Setup, runtime: Runtime, kv: KVDtype) -> Setup:
+    return Setup(setup.model, setup.quant, setup.gpu, setup.link, runtime, kv, setup.context,
+                 setup.batch, setup.prompt, setup.ram_bytes, setup.ram_bandwidth_gbps)  # fmt: skip
 
-    ``memory`` (``compute_memory(setup, cards)``), when the caller has it, saves working it out.
+
+def compute_placement(setup: Setup, cards: int, sizing: Sizing | None = None) -> Placement | None:
+    """What each card holds under the setup's runtime at the setup's context, or None when it
+    cannot shard this way (a runtime without pipeline stages needs the cards to divide the
+    attention heads) or does not run on the card.
+
+    ``sizing`` (``compute_sizing(setup)``), when the caller has it, saves working it out.
     """
-    runtime = setup.runtime
-    arch = setup.model.architecture
-    memory = compute_memory(setup, cards) if memory is None else memory
-    capacity = round(setup.gpu.vram_gib * setup.gpu.usable_vram_fraction * GIB)
-    shapes = split_weights(arch, setup.model.params_b, setup.bits_per_weight)
-    per_card = round(runtime.per_gpu_overhead_mib * MIB)
-    buffer = round(runtime.compute_buffer_mib * MIB) + round(
-        runtime.compute_buffer_bytes_per_token * setup.context
-    )
-    if runtime.split == "layer":
-        return place_layer_split(shapes, memory, cards, capacity, per_card, buffer)
-    if not runtime.pipeline_parallel and arch.attention_heads % cards:
+    if not setup.runs_here:
         return None
-    return place_tensor_parallel(
-        arch, shapes, cards, setup.context, setup.batch, setup.kv.bits_per_element, capacity,
-        per_card, buffer, runtime.memory_utilization, setup.honours_window,
-    )  # fmt: skip
+    sizing = compute_sizing(setup) if sizing is None else sizing
+    layout = sizing.layout(cards)
+    if layout is None:
+        return None
+    return layout.place(setup.context, setup.card_capacity, setup.runtime.memory_utilization)
 
 
 def kv_growth_per_token(setup: Setup) -> int:
@@ -322,29 +417,27 @@ def _prefill_speed(setup: Setup, cards: int, capacity: Capacity) -> float | None
     return estimate_prefill_tokens_per_s(active_b, tflops, setup.runtime.prefill_efficiency)
 
 
-def compute_offload(
-    setup: Setup, cards: int, memory: MemoryBreakdown | None = None
-) -> Offload | None:
+def compute_offload(setup: Setup, cards: int, sizing: Sizing | None = None) -> Offload | None:
     """The faster llama.cpp plan that splits the model between the cards and system RAM, or
     None when it fits without one, the runtime cannot offload, or the memory is unified.
 
-    ``memory`` (``compute_memory(setup, cards)``), when the caller has it, saves working it out.
+    ``sizing`` (``compute_sizing(setup)``), when the caller has it, saves working it out.
     """
     if setup.runtime.launcher != "llama-cpp" or setup.gpu.gpu_class == "unified":
         return None
-    memory = compute_memory(setup, cards) if memory is None else memory
-    placement = compute_placement(setup, cards, memory)
+    sizing = compute_sizing(setup) if sizing is None else sizing
+    memory = sizing.memory(cards)
+    placement = compute_placement(setup, cards, sizing)
     if placement is None or placement.fits:
         return None
     arch = setup.model.architecture
-    shapes = split_weights(arch, setup.model.params_b, setup.bits_per_weight)
+    shapes = sizing.shapes
     tiers = Tiers(
         placement.card_capacity, cards, placement.cards[0].overhead,
         round(shapes.head_weights),
         setup.gpu.memory_bandwidth_gbps, setup.ram_bytes, setup.ram_bandwidth_gbps,
     )  # fmt: skip
-    active_b = setup.model.active_params_b or setup.model.params_b
-    layer_active = shapes.layer_weights * active_b / setup.model.params_b
+    layer_active = shapes.layer_weights * sizing.active_weights / sizing.weights
     kv_read = estimate_kv_cache_bytes(
         arch, setup.context, 1, setup.kv.bits_per_element, setup.honours_window
     )
@@ -355,12 +448,11 @@ def compute_offload(
             placement.host_weights, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
         )
     ]  # fmt: skip
-    shared_b, routed_b = split_moe_params(setup.model)
-    if routed_b > 0:
-        scale = setup.bits_per_weight / 8 * 1e9
+    routed = shapes.routed_experts
+    if routed > 0:
         share = (arch.experts_per_token or 0) / (arch.experts or 1)
         plans.append(plan_expert_offload(
-            arch.layers, shared_b * scale, routed_b * scale, routed_b * share * scale,
+            arch.layers, sizing.weights - routed, routed, routed * share,
             memory.kv_cache, kv_read, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
         ))  # fmt: skip
     usable = [p for p in plans if p is not None and p.fits]

@@ -16,11 +16,14 @@ from generator.fit.engine import (
     Options,
     Setup,
     compute_fit,
+    compute_max_context,
+    compute_min_gpus,
     compute_sizing,
-    resolve_setup,
+    resolve_row,
+    runtimes_on,
 )
 from generator.fit.memory import MemoryBreakdown
-from generator.fit.sizing import Sizing, find_max_context, find_min_cards
+from generator.fit.sizing import Sizing
 from generator.fit.verdict import Capacity, compute_capacities
 
 
@@ -65,15 +68,17 @@ class FitMatrix:
     read (``compute_matrix`` computes them all up front).
 
     Lazy so that a build can hand models to processes that each compute only their own, and so
-    that an incremental rebuild computes only the models it renders. ``sizings`` (by model and
-    quantization id) and ``capacities`` (by GPU id) are what the cells are computed from;
-    ``result_at`` reuses them for other card counts.
+    that an incremental rebuild computes only the models it renders. ``sizings`` (by model,
+    quantization and runtime id) and ``capacities`` (by GPU id) are what the cells are computed
+    from; ``result_at`` reuses them for other card counts.
     """
 
     catalog: Catalog
     options: Options = field(default_factory=Options)
     accuracy: AccuracyReport | None = None
-    sizings: dict[tuple[str, str], Sizing] = field(default_factory=dict, repr=False, compare=False)
+    sizings: dict[tuple[str, str, str], Sizing] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     capacities: dict[str, tuple[Capacity, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -83,6 +88,7 @@ class FitMatrix:
         default_factory=dict, repr=False, compare=False
     )
     _ranked: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _probes: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def context(self) -> int | None:
@@ -120,16 +126,22 @@ class FitMatrix:
             self._trim(self._blocks.limit - 1)
         block = {}
         for quant in self.catalog.models[model].quantizations:
-            setups = _resolve_row(self.catalog, model, quant, self.options, self._links())
-            if not setups:  # a catalog without GPUs
+            if not self.catalog.gpus:
                 continue
-            # Only the card differs along the row: the sizing is the same for all of it.
-            sizing = self.sizings[(model, quant)] = compute_sizing(setups[0])
-            for setup in setups:
+            for setup in resolve_row(self.catalog, model, quant, self.options):
+                # Only the card and its runtime differ along the row: one sizing per runtime.
+                sizing = self._sizing(setup)
                 gpu = setup.gpu.id
                 block[(quant, gpu)] = compute_cell(setup, sizing, self._capacities(gpu))
         self._blocks.by_model[model] = block
         return block
+
+    def _sizing(self, setup: Setup) -> Sizing:
+        key = (setup.model.id, setup.quant.id, setup.runtime.id)
+        sizing = self.sizings.get(key)
+        if sizing is None:
+            sizing = self.sizings[key] = compute_sizing(setup)
+        return sizing
 
     def _trim(self, models: int) -> None:
         blocks = self._blocks.by_model
@@ -163,22 +175,56 @@ class FitMatrix:
         return result
 
     def memory_at(self, model: str, quant: str, cards: int) -> MemoryBreakdown:
-        """The memory of a model and quantization on ``cards`` cards of any GPU."""
-        self.cell_block(model)
-        return self.sizings[(model, quant)].memory(cards)
+        """The pooled memory of a model and quantization on ``cards`` cards, under the format's
+        first runtime (the figure the planning margin compares)."""
+        first = self.catalog.quantizations[quant].runtimes[0]
+        for (m, q, _), sizing in self.sizings.items():
+            if (m, q) == (model, quant) and sizing.runtime.id == first:
+                return sizing.memory(cards)
+        setup = next(s for s in resolve_row(self.catalog, model, quant, self.options))
+        return self._sizing(setup).memory(cards)
+
+    def sizing_of(self, cell: Cell) -> Sizing:
+        """The sizing a cell was computed from."""
+        return self._sizing(cell.setup)
 
     def _compute_fit(self, cell: Cell, cards: int) -> FitResult:
         setup = cell.setup
-        capacities = self.capacities.get(setup.gpu.id, ())
+        capacities = self._capacities(setup.gpu.id)
         capacity = capacities[cards - 1] if 1 <= cards <= len(capacities) else None
-        return compute_fit(
-            setup, cards, self.sizings.get((setup.model.id, setup.quant.id)), capacity
-        )
+        return compute_fit(setup, cards, self._sizing(setup), capacity)
 
     def fits_at(self, model: str, quant: str, gpu: str, cards: int) -> bool:
-        """Whether ``cards`` cards hold the model: fitting is monotonic in the card count."""
-        min_gpus = self.cell(model, quant, gpu).min_gpus
-        return min_gpus is not None and min_gpus <= cards <= self.catalog.gpus[gpu].max_gpus
+        """Whether every one of ``cards`` cards holds its share (not monotonic in the count: a
+        runtime without pipeline stages cannot use a count that does not divide the heads)."""
+        cell = self.cell(model, quant, gpu)
+        setup = cell.setup
+        if not setup.runs_here or not 1 <= cards <= setup.gpu.node_max_gpus:
+            return False
+        if cell.min_gpus is None or cards < cell.min_gpus:
+            return False
+        need = self._sizing(setup).need(cards)
+        return need is not None and need <= setup.card_limit
+
+    def probe_gpu(self, quant: str) -> str:
+        """A GPU to ask card-independent questions about ``quant`` (weights, KV cache, one
+        card's overhead): the first whose platform runs the format's first runtime, else the
+        first that runs any of its runtimes, else the first GPU."""
+        found = self._probes.get(quant)
+        if found is None:
+            q = self.catalog.quantizations[quant]
+            gpus = list(self.catalog.gpus.values())
+            runs = [g for g in gpus if runtimes_on(self.catalog, q, g)]
+            first = [g for g in runs if runtimes_on(self.catalog, q, g)[0].id == q.runtimes[0]]
+            found = self._probes[quant] = (first or runs or gpus)[0].id
+        return found
+
+    def max_context_at(self, model: str, quant: str, gpu: str, cards: int) -> int:
+        """The longest context that fits ``cards`` cards at the matrix's options; 0 if none."""
+        cell = self.cell(model, quant, gpu)
+        if cards == cell.result.cards:
+            return cell.max_context
+        return compute_max_context(cell.setup, cards, self._sizing(cell.setup))
 
     def iter_model_cells(self, model: str, quant: str) -> list[Cell]:
         """The cells of one model and quantization over every GPU, in catalog order."""
@@ -187,9 +233,8 @@ class FitMatrix:
     def best_quant(self, model: str, gpu: str, cards: int) -> Cell | None:
         """The highest-quality quantization of ``model`` that fits on ``cards`` of ``gpu``."""
         for quant in self._quants_by_quality(model):
-            cell = self.cell(model, quant, gpu)
-            if cell.min_gpus is not None and cell.min_gpus <= cards:
-                return cell
+            if self.fits_at(model, quant, gpu, cards):
+                return self.cell(model, quant, gpu)
         return None
 
     def _quants_by_quality(self, model: str) -> tuple[str, ...]:
@@ -201,13 +246,6 @@ class FitMatrix:
             ranked = tuple(sorted(quants, key=lambda q: _quality_key(table[q])))
             self._ranked[model] = ranked
         return ranked
-
-    def cheapest(self, model: str, quant: str) -> Cell | None:
-        """The priced configuration with the lowest $/hour that fits, fewest cards on ties."""
-        priced = [
-            c for c in self.iter_model_cells(model, quant) if c.fits and c.result.cost_per_hour_usd
-        ]
-        return min(priced, key=lambda c: (c.result.cost_per_hour_usd, c.result.cards), default=None)
 
     def recommend(self, model: str, quant: str) -> Recommendation | None:
         """One card when any card holds the model (cheapest priced, else smallest); else the
@@ -242,7 +280,7 @@ def compute_matrix(catalog: Catalog, options: Options | None = None) -> FitMatri
 def compute_cell(
     setup: Setup, sizing: Sizing | None = None, capacities: Sequence[Capacity] | None = None
 ) -> Cell:
-    """Minimum cards, the result there (or at the card limit) and the longest context.
+    """Minimum cards, the result there (or at the physical card limit) and the longest context.
 
     ``sizing`` (``compute_sizing`` of the setup) and ``capacities`` (``compute_capacities`` of
     its GPU), when given, save working them out again: the matrix does so once per row or column.
@@ -250,22 +288,10 @@ def compute_cell(
     sizing = compute_sizing(setup) if sizing is None else sizing
     if capacities is None:
         capacities = compute_capacities(setup.gpu, setup.link)
-    min_gpus = find_min_cards(sizing, capacities)
-    cards = min_gpus or setup.gpu.max_gpus
-    capacity = capacities[cards - 1]
-    result = compute_fit(setup, cards, sizing, capacity)
-    return Cell(setup, min_gpus, result, find_max_context(sizing, cards, capacity.effective))
-
-
-def _resolve_row(
-    catalog: Catalog, model: str, quant: str, opts: Options, links: dict[str, Interconnect | None]
-) -> list[Setup]:
-    """``resolve_setup`` on each GPU in catalog order, checking the options only once."""
-    gpus = list(catalog.gpus.values())
-    if not gpus:
-        return []
-    first = resolve_setup(catalog, model, quant, gpus[0].id, opts)
-    return [first.with_gpu(g, links[g.id]) for g in gpus]
+    min_gpus = compute_min_gpus(setup, sizing)
+    cards = min_gpus or setup.gpu.node_max_gpus
+    result = compute_fit(setup, cards, sizing, capacities[cards - 1])
+    return Cell(setup, min_gpus, result, compute_max_context(setup, cards, sizing))
 
 
 def _quality_key(quant: Quantization) -> tuple[int, float]:

@@ -1,17 +1,19 @@
 """Fit engine, runtime-true placement: what each card holds under a given runtime. Pure.
 
-The seed's effective-VRAM rule (verdict.py) pools n cards into one number. Runtimes do not pool:
-each card must hold its own share. This module splits the same weights, KV cache and overhead
-across cards the way each runtime does:
+Whether a configuration loads is decided card by card: each card must hold its own share. This
+module lays the same weights, KV cache and overhead out over cards the way each runtime does:
 
-- **Layer split** (llama.cpp, ExLlamaV2): whole layers per card, evenly; the token embeddings
-  stay in system RAM; the output layer sits on the last card; every card carries its own CUDA
-  context and compute buffer. KV cache lives with its layer.
+- **Layer split** (llama.cpp, ExLlamaV2, MLX): whole layers per card, evenly; the token
+  embeddings stay in system RAM; the output layer sits on the last card; every card carries its
+  own CUDA context and compute buffer. KV cache lives with its layer.
 - **Tensor parallel** (vLLM, TGI): every layer is sharded over ``tensor`` cards and stages of
   layers over ``pipeline`` groups. Weights divide by the shard count; KV heads divide too, but
   are replicated when there are fewer KV heads than shards; an MLA latent is replicated on every
   shard. Each card holds the full activation buffer. vLLM claims ``memory_utilization`` of each
   card and fills what its weights and buffers leave with KV cache.
+
+A ``Layout`` is the context-free part (who holds which layers and weights); ``Layout.need``
+gives the fullest card's bytes at any context, and ``Layout.place`` the per-card loads.
 
 Sources: llama.cpp ``src/llama-model.cpp`` (layer assignment, output on the last device) and
 ``src/llama-context.cpp``; vLLM ``gpu_worker.py`` memory profiling and ``config.py`` (KV heads
@@ -20,21 +22,18 @@ per rank = max(1, kv_heads // tp)); see runtimes.yaml and docs/research/runtime-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from generator.catalog.schema import Architecture
+from generator.catalog.schema import Architecture, SplitMode
 from generator.fit.commands import plan_parallel_layout
-from generator.fit.memory import (
-    MemoryBreakdown,
-    attention_layer_counts,
-    estimate_linear_state_bytes,
-    kv_elements_per_layer_token,
-)
+from generator.fit.memory import KVLayout
+from generator.fit.tensors import WeightSizes
 from generator.fit.verdict import TIGHT_SHARE, Verdict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CardLoad:
     """What one card holds, in bytes."""
 
@@ -52,9 +51,9 @@ class CardLoad:
 
 @dataclass(frozen=True)
 class Placement:
-    """A configuration as the runtime lays it out: one load per card, and the verdict."""
+    """A configuration as the runtime lays it out at one context: one load per card."""
 
-    split: str  # "layer" or "tensor"
+    split: SplitMode
     tensor: int  # shards per layer (1 for layer split)
     pipeline: int  # groups of layers in sequence (cards for layer split)
     cards: tuple[CardLoad, ...]
@@ -77,32 +76,139 @@ class Placement:
 
     @property
     def verdict(self) -> Verdict:
-        """Fits / tight / does not fit, judged on the fullest card."""
+        """Fits / tight / does not fit, judged on the fullest card alone."""
         if self.headroom < 0:
             return Verdict.TOO_BIG
         return Verdict.TIGHT if self.headroom < TIGHT_SHARE * self.card_capacity else Verdict.FITS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Shapes:
     """The parts of a model a placement moves around, in bytes at the chosen precisions."""
 
     layers: int
-    layer_weights: float  # one transformer layer
-    embed_weights: float  # token embeddings
-    head_weights: float  # output projection (the embeddings again when tied)
+    prefix: tuple[int, ...]  # prefix[i]: bytes of repeating layers 0 … i − 1 (layers + 1 items)
+    embed_weights: int  # token embeddings
+    head_weights: int  # output projection (the embeddings again when tied)
     tied: bool
+    routed_experts: int  # bytes of every routed expert, all layers
+
+    @property
+    def layer_weights(self) -> float:
+        """The average repeating layer, bytes."""
+        return self.prefix[-1] / self.layers
+
+    def span(self, start: int, count: int) -> int:
+        """Bytes of ``count`` repeating layers from ``start``."""
+        return self.prefix[start + count] - self.prefix[start]
 
 
-def split_weights(arch: Architecture, params_b: float, bits: float) -> Shapes:
-    """Embeddings, output head and per-layer weights; layers share what remains evenly."""
-    embed = arch.vocab_size * arch.hidden_size
-    head = 0 if arch.tie_word_embeddings else embed
-    per_layer = (params_b * 1e9 - embed - head) / arch.layers
-    scale = bits / 8
+def make_shapes(sizes: WeightSizes, tied: bool) -> Shapes:
+    """A placement's view of a checkpoint's tensor sizes (``fit.tensors``)."""
+    prefix = [0]
+    for layer in sizes.layers:
+        prefix.append(prefix[-1] + layer)
+    head = sizes.embedding if tied else sizes.output
     return Shapes(
-        arch.layers, per_layer * scale, embed * scale, embed * scale, arch.tie_word_embeddings
-    )
+        len(sizes.layers), tuple(prefix), sizes.embedding, head + sizes.other, tied,
+        sizes.routed_total,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CardShare:
+    """The context-free part of one card's load: its layers and weights, in bytes."""
+
+    index: int
+    layers: int
+    weights: int
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How a runtime lays one model out on n cards, before the context is chosen.
+
+    Each card holds ``weights`` plus its layers' share of ``kv`` (one shard's cache over every
+    layer) plus the same overhead: ``fixed`` bytes and ``buffer_per_token`` per context token.
+    """
+
+    split: SplitMode
+    tensor: int
+    pipeline: int
+    cards: tuple[CardShare, ...]
+    layers: int  # the model's transformer layers
+    kv: KVLayout  # one shard's cache of one sequence over all layers
+    batch: int  # sequences whose cache every card holds its share of
+    fixed: int  # per-card overhead and fixed compute buffer, bytes
+    buffer_per_token: float  # compute buffer growth per context token, bytes
+    host_weights: int  # weights kept in system RAM
+    candidates: tuple[CardShare, ...]  # the cards that can be the fullest at some context
+
+    def overhead(self, context: int) -> int:
+        """Runtime bytes on every card at ``context`` tokens."""
+        return self.fixed + round(self.buffer_per_token * context)
+
+    def need(self, context: int) -> int:
+        """Bytes the fullest card holds at ``context`` tokens (before any reserved share)."""
+        kv = self.kv.cache_bytes(context, self.batch)
+        most = max(c.weights + round(kv * c.layers / self.layers) for c in self.candidates)
+        return most + self.overhead(context)
+
+    def max_context(self, limit: int, longest: int) -> int:
+        """The longest context (≤ ``longest``) whose fullest card stays within ``limit`` bytes."""
+        return find_max_context(self.need, longest, limit)
+
+    def place(self, context: int, card_capacity: int, utilization: float) -> Placement:
+        """Every card's load at ``context`` tokens on cards of ``card_capacity`` bytes."""
+        kv = self.kv.cache_bytes(context, self.batch)
+        overhead = self.overhead(context)
+        reserved = round(card_capacity * (1 - utilization))
+        loads = tuple(
+            CardLoad(c.index, c.layers, c.weights, round(kv * c.layers / self.layers), overhead,
+                     reserved)
+            for c in self.cards
+        )  # fmt: skip
+        pool = None
+        if self.split == "tensor":
+            fullest = max(self.candidates, key=lambda c: (c.weights, c.layers))
+            free = card_capacity - reserved - fullest.weights - overhead
+            per_token = (self.kv.growing + self.kv.windowed) * self.kv.bits / 8
+            per_token *= fullest.layers / self.layers
+            pool = max(0, int(free / per_token)) if per_token > 0 else None
+        return Placement(
+            self.split, self.tensor, self.pipeline, loads, card_capacity, self.host_weights, pool
+        )
+
+
+def find_max_context(need: Callable[[int], int], longest: int, limit: int) -> int:
+    """The largest context in 1 … ``longest`` with ``need(context) <= limit``; 0 if none.
+
+    ``need`` never shrinks as context grows and is linear between the sliding-window kink
+    points, so an interpolation search (bisecting when interpolation stalls) finds the exact
+    boundary in a handful of evaluations. Invariant: ``low`` fits, ``high`` does not.
+    """
+    low, high = 1, longest
+    need_low, need_high = need(low), need(high)
+    if need_low > limit:
+        return 0
+    if need_high <= limit:
+        return high
+    bisect = False
+    while high - low > 1:
+        width = high - low
+        slope = (need_high - need_low) / width
+        if bisect or slope <= 0:
+            guess = (low + high) // 2
+        else:
+            guess = min(max(low + int((limit - need_low) / slope), low + 1), high - 1)
+        need_guess = need(guess)
+        if need_guess <= limit:
+            low, need_low = guess, need_guess
+        else:
+            high, need_high = guess, need_guess
+        # Interpolation can crawl on a bent curve: bisect next whenever it gained too little.
+        bisect = not bisect and (high - low) * 2 > width
+    return low
 
 
 def even_layers(layers: int, groups: int) -> list[int]:
@@ -123,83 +229,73 @@ def llama_cpp_layers(layers: int, cards: int) -> list[int]:
     return [starts[card + 1] - starts[card] for card in range(cards)]
 
 
-def place_layer_split(
-    shapes: Shapes, memory: MemoryBreakdown, cards: int, card_capacity: int,
-    per_card_overhead: int, buffer: int,
-) -> Placement:  # fmt: skip
-    """llama.cpp / ExLlamaV2: whole layers per card, the output layer on the last."""
-    counts = llama_cpp_layers(shapes.layers, cards)
-    kv_per_layer = memory.kv_cache / shapes.layers
-    loads = []
-    for index, layers in enumerate(counts):
-        last = index == cards - 1
-        weights = layers * shapes.layer_weights + (shapes.head_weights if last else 0)
-        # Every device gets its own compute buffer (588 MiB on each of two devices in the
-        # llama.cpp log of docs/research/placement-logs.md).
-        overhead = per_card_overhead + buffer
-        kv = round(kv_per_layer * layers)
-        loads.append(CardLoad(index, layers, round(weights), kv, overhead, 0))
-    return Placement(
-        "layer", 1, cards, tuple(loads), card_capacity, round(shapes.embed_weights), None
-    )
+def plan_layer_split(
+    shapes: Shapes, kv: KVLayout, batch: int, cards: int, fixed: int, buffer_per_token: float
+) -> Layout:
+    """llama.cpp / ExLlamaV2 / MLX: whole layers per card, the output layer on the last.
 
-
-def shard_elements_per_layer_token(arch: Architecture, tensor: int) -> int:
-    """KV elements one shard keeps per layer and token.
-
-    GQA: each shard keeps max(1, kv_heads // tensor) heads, so heads are replicated when the
-    shards outnumber them. MLA: the latent cannot be split by head and is kept whole on every
-    shard.
+    Every device gets its own compute buffer (588 MiB on each of two devices in the llama.cpp
+    log of docs/research/placement-logs.md).
     """
-    if arch.mla is not None:
-        return kv_elements_per_layer_token(arch)
-    return 2 * max(1, arch.kv_heads // tensor) * arch.head_dim
+    shares = []
+    start = 0
+    for index, layers in enumerate(llama_cpp_layers(shapes.layers, cards)):
+        head = shapes.head_weights if index == cards - 1 else 0
+        shares.append(CardShare(index, layers, shapes.span(start, layers) + head))
+        start += layers
+    return _layout("layer", 1, cards, shares, shapes, kv, batch, fixed, buffer_per_token,
+                   round(shapes.embed_weights))  # fmt: skip
 
 
-def place_tensor_parallel(
-    arch: Architecture, shapes: Shapes, cards: int, context: int, batch: int, kv_bits: float,
-    card_capacity: int, per_card_overhead: int, buffer: int, utilization: float,
-    honour_window: bool,
-) -> Placement:  # fmt: skip
-    """vLLM / TGI: layers sharded over ``tensor`` cards, stages of layers over ``pipeline``."""
-    layout = plan_parallel_layout(arch, cards)
-    t, p = layout.tensor, layout.pipeline
-    kv_cache_card = _kv_per_shard(arch, context, batch, kv_bits, t, honour_window)
-    reserved = round(card_capacity * (1 - utilization))
-    loads = []
+def plan_tensor_parallel(
+    arch: Architecture, shapes: Shapes, kv: KVLayout, batch: int, cards: int, fixed: int,
+    buffer_per_token: float,
+) -> Layout:  # fmt: skip
+    """vLLM / TGI: layers sharded over ``tensor`` cards, stages of layers over ``pipeline``.
+
+    ``kv`` is the cache of one whole sequence; each shard keeps its heads (see
+    ``shard_kv_layout``).
+    """
+    plan = plan_parallel_layout(arch, cards)
+    t, p = plan.tensor, plan.pipeline
+    shares = []
+    start = 0
     for stage, layers in enumerate(even_layers(shapes.layers, p)):
-        weights = layers * shapes.layer_weights
+        weights = shapes.span(start, layers)
+        start += layers
         if stage == 0:
             weights += shapes.embed_weights
         if stage == p - 1 and (not shapes.tied or p > 1):
             weights += shapes.head_weights
-        kv = round(kv_cache_card * layers / shapes.layers)
-        for shard in range(t):
-            index = stage * t + shard
-            loads.append(
-                CardLoad(
-                    index, layers, round(weights / t), kv, per_card_overhead + buffer, reserved
-                )
-            )
-    placement = Placement("tensor", t, p, tuple(loads), card_capacity, 0, None)
-    fullest = placement.fullest
-    free = card_capacity - reserved - fullest.weights - fullest.overhead
-    growing, windowed = attention_layer_counts(arch, honour_window)
-    elements = shard_elements_per_layer_token(arch, t) * (growing + windowed)
-    per_token = elements * kv_bits / 8 * fullest.layers / shapes.layers
-    pool = max(0, int(free / per_token)) if per_token > 0 else None
-    return Placement("tensor", t, p, tuple(loads), card_capacity, 0, pool)
+        shares += [CardShare(stage * t + s, layers, round(weights / t)) for s in range(t)]
+    shard = shard_kv_layout(arch, kv, t)
+    return _layout("tensor", t, p, shares, shapes, shard, batch, fixed, buffer_per_token, 0)
 
 
-def _kv_per_shard(
-    arch: Architecture, context: int, batch: int, kv_bits: float, tensor: int, honour_window: bool
-) -> float:
-    """One shard's KV cache over all layers, windows and linear-attention state included."""
-    per_layer = shard_elements_per_layer_token(arch, tensor)
-    growing, windowed = attention_layer_counts(arch, honour_window)
-    window = arch.sliding_window.window if arch.sliding_window else 0
-    tokens = growing * context + windowed * min(context, window)
-    state = (
-        estimate_linear_state_bytes(arch.linear_attention) / tensor if arch.linear_attention else 0
-    )
-    return (tokens * per_layer * kv_bits / 8 + state) * batch
+def shard_kv_layout(arch: Architecture, kv: KVLayout, tensor: int) -> KVLayout:
+    """One tensor-parallel shard's cache: GQA heads divided (replicated when the shards
+    outnumber them); an MLA latent kept whole on every shard; linear-attention state divided."""
+    if tensor == 1:
+        return kv
+    ratio = 1.0
+    if arch.mla is None:
+        ratio = max(1, arch.kv_heads // tensor) / arch.kv_heads
+    return KVLayout(
+        round(kv.growing * ratio), round(kv.windowed * ratio), kv.window, kv.bits,
+        round(kv.state / tensor),
+    )  # fmt: skip
+
+
+def _layout(
+    split: SplitMode, tensor: int, pipeline: int, shares: list[CardShare], shapes: Shapes,
+    kv: KVLayout, batch: int, fixed: int, buffer_per_token: float, host: int,
+) -> Layout:  # fmt: skip
+    # A card can be the fullest only if no other card holds at least as many weights and layers.
+    candidates = tuple(
+        c for c in shares
+        if not any(o is not c and o.weights >= c.weights and o.layers >= c.layers
+                   and (o.weights, o.layers, -o.index) > (c.weights, c.layers, -c.index)
+                   for o in shares)
+    )  # fmt: skip
+    return Layout(split, tensor, pipeline, tuple(shares), shapes.layers, kv, batch, fixed,
+                  buffer_per_token, host, candidates)  # fmt: skip

@@ -1,23 +1,24 @@
 """Fit engine, sizing: a setup's memory worked out once, then searched over cards and context. Pure.
 
 The matrix asks each setup about several card counts of every GPU. ``Sizing`` holds what those
-questions share (weight bytes, the cache layout, the memory on 1, 2, … cards), so most answers
-are a lookup or a few integer operations; the figures are those of ``memory``, unchanged.
+questions share — weight bytes, the cache layout, the pooled memory on 1, 2, … cards and the
+runtime's per-card ``Layout`` for each card count — so most answers are a lookup or a few
+integer operations. Nothing here depends on which GPU is asked about: only the card's usable
+bytes (``card_limit``) does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from generator.catalog.schema import Runtime
-from generator.fit.memory import KVLayout, MemoryBreakdown, estimate_overhead_bytes
-from generator.fit.verdict import Capacity
+from generator.catalog.schema import Architecture, Runtime
+from generator.fit.memory import MIB, KVLayout, MemoryBreakdown, estimate_overhead_bytes
+from generator.fit.placement import Layout, Shapes, plan_layer_split, plan_tensor_parallel
 
 
 @dataclass(frozen=True, slots=True)
 class MemoryOnCards:
-    """A setup's memory on one card count, in bytes."""
+    """A setup's pooled memory on one card count, in bytes (the planning margin's figures)."""
 
     memory: MemoryBreakdown  # at the setup's context
     shortest: int  # the total with one token of context
@@ -28,14 +29,15 @@ class MemoryOnCards:
 class Sizing:
     """What a setup needs on any card, in bytes; see ``compute_sizing`` in ``engine``.
 
-    The memory on each card count is worked out the first time it is asked for, then kept.
+    Pooled memory and layouts are worked out the first time a card count is asked for, then
+    kept (the dictionaries are caches; the figures never change).
     """
 
     weights: int  # all weights, every expert of a MoE included
     active_weights: int  # the weights one decode step reads (only the active experts)
     kv: KVLayout  # the cache of one sequence
     batch: int  # sequences decoded together
-    runtime: Runtime  # its per-card and per-token overhead
+    runtime: Runtime  # its split, per-card and per-token overhead
     context: int  # the setup's context, tokens
     max_context: int  # the model's longest context, tokens
     kv_cache: int  # the whole batch's cache at ``context``
@@ -43,17 +45,23 @@ class Sizing:
     kv_cache_longest: int  # the same at ``max_context``
     kv_read: int  # the cache one decode step reads for one sequence at ``context``
     kv_read_at_start: int  # the same with one token in the cache
+    arch: Architecture
+    shapes: Shapes  # the weights split into embeddings, layers and output head
     _on: dict[int, MemoryOnCards] = field(default_factory=dict, repr=False, compare=False)
+    _layouts: dict[int, Layout | None] = field(default_factory=dict, repr=False, compare=False)
+    _answers: dict[tuple[int, int, int], int | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def on(self, cards: int) -> MemoryOnCards:
-        """The memory on ``cards`` cards."""
+        """The pooled memory on ``cards`` cards."""
         found = self._on.get(cards)
         if found is None:
             found = self._on[cards] = self._work_out(cards)
         return found
 
     def memory(self, cards: int) -> MemoryBreakdown:
-        """The memory on ``cards`` cards at the setup's context."""
+        """The pooled memory on ``cards`` cards at the setup's context."""
         return self.on(cards).memory
 
     def memory_at(self, cards: int, context: int) -> MemoryBreakdown:
@@ -62,13 +70,34 @@ class Sizing:
         overhead = estimate_overhead_bytes(self.runtime, cards, context)
         return MemoryBreakdown(self.weights, kv_cache, overhead)
 
-    def total_at(self, cards: int, context: int) -> int:
-        """``memory_at(cards, context).total`` without building the breakdown."""
-        kv_cache = self.kv.cache_bytes(context, self.batch)
-        return self.weights + kv_cache + estimate_overhead_bytes(self.runtime, cards, context)
+    def layout(self, cards: int) -> Layout | None:
+        """The runtime's layout on ``cards`` cards, or None when it cannot shard that way
+        (a runtime without pipeline stages needs the cards to divide the attention heads)."""
+        if cards in self._layouts:
+            return self._layouts[cards]
+        found = self._layouts[cards] = self._plan(cards)
+        return found
+
+    def need(self, cards: int) -> int | None:
+        """Bytes the fullest of ``cards`` cards holds at the setup's context (None: no layout)."""
+        layout = self.layout(cards)
+        return None if layout is None else layout.need(self.context)
+
+    def _plan(self, cards: int) -> Layout | None:
+        rt = self.runtime
+        fixed = round(rt.per_gpu_overhead_mib * MIB) + round(rt.compute_buffer_mib * MIB)
+        per_token = rt.compute_buffer_bytes_per_token
+        if rt.split == "layer":
+            return plan_layer_split(self.shapes, self.kv, self.batch, cards, fixed, per_token)
+        layout = plan_tensor_parallel(
+            self.arch, self.shapes, self.kv, self.batch, cards, fixed, per_token
+        )
+        if layout.pipeline > 1 and not rt.pipeline_parallel:
+            return None
+        return layout
 
     def _work_out(self, cards: int) -> MemoryOnCards:
-        """The memory on ``cards`` cards, from the KV caches worked out ahead."""
+        """The pooled memory on ``cards`` cards, from the KV caches worked out ahead."""
 
         def overhead(context: int) -> int:
             return estimate_overhead_bytes(self.runtime, cards, context)
@@ -79,45 +108,39 @@ class Sizing:
         return MemoryOnCards(memory, shortest, longest)
 
 
-def find_min_cards(sizing: Sizing, capacities: Sequence[Capacity]) -> int | None:
-    """The smallest card count whose capacity holds the setup, or None.
+def card_limit(card_capacity: int, utilization: float) -> int:
+    """Bytes of one card the runtime lets the model use (vLLM keeps 1 − utilization back)."""
+    return card_capacity - round(card_capacity * (1 - utilization))
 
-    ``capacities[n - 1]`` is the capacity of n cards, up to the card's maximum.
+
+def find_min_cards(sizing: Sizing, limit: int, most: int) -> int | None:
+    """The smallest card count (1 … ``most``) whose fullest card stays within ``limit`` bytes.
+
+    Kept per limit: cards of the same size share the answer.
     """
-    for cards, capacity in enumerate(capacities, start=1):
-        if sizing.memory(cards).total <= capacity.effective:
-            return cards
-    return None
+    key = (0, limit, most)
+    if key in sizing._answers:
+        return sizing._answers[key]
+    found = None
+    for cards in range(1, most + 1):
+        need = sizing.need(cards)
+        if need is not None and need <= limit:
+            found = cards
+            break
+    sizing._answers[key] = found
+    return found
 
 
-def find_max_context(sizing: Sizing, cards: int, capacity: int) -> int:
-    """The longest context (tokens, up to the model's maximum) that fits in ``capacity`` bytes
-    on ``cards`` cards; 0 if none.
+def find_max_context(sizing: Sizing, cards: int, limit: int) -> int:
+    """The longest context (tokens, up to the model's maximum) whose fullest card stays within
+    ``limit`` bytes on ``cards`` cards; 0 if none or the runtime cannot lay it out.
 
-    Memory never shrinks as context grows and is linear between the sliding-window kink points,
-    so an interpolation search (with bisection when interpolation stalls) finds the exact
-    boundary in a handful of evaluations. Invariant: ``low`` fits, ``high`` does not.
+    Kept per card count and limit: cards of the same size share the answer.
     """
-    ends = sizing.on(cards)
-    low, high = 1, sizing.max_context
-    need_low, need_high = ends.shortest, ends.longest
-    if need_low > capacity:
-        return 0
-    if need_high <= capacity:
-        return high
-    bisect = False
-    while high - low > 1:
-        width = high - low
-        slope = (need_high - need_low) / width
-        if bisect or slope <= 0:
-            guess = (low + high) // 2
-        else:
-            guess = min(max(low + int((capacity - need_low) / slope), low + 1), high - 1)
-        need_guess = sizing.total_at(cards, guess)
-        if need_guess <= capacity:
-            low, need_low = guess, need_guess
-        else:
-            high, need_high = guess, need_guess
-        # Interpolation can crawl on a bent curve: bisect next whenever it gained too little.
-        bisect = not bisect and (high - low) * 2 > width
-    return low
+    key = (1, cards, limit)
+    found = sizing._answers.get(key)
+    if found is None:
+        layout = sizing.layout(cards)
+        found = 0 if layout is None else layout.max_context(limit, sizing.max_context)
+        sizing._answers[key] = found
+    return found

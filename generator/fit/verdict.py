@@ -1,4 +1,8 @@
-"""Fit engine, capacity and verdicts: the seed's effective-VRAM rule and card limits. Pure."""
+"""Fit engine, verdicts: the runtime's per-card placement decides; the seed's pooled rule advises.
+
+Pure. ``decide_verdict`` turns the fullest card's headroom into the answer; ``compute_capacity``
+is the seed's effective-VRAM rule (n × VRAM × scaling factor), kept as the planning margin.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ class Verdict(StrEnum):
     FITS = "fits"
     TIGHT = "tight"
     TOO_BIG = "does-not-fit"
-    OVER_CARD_LIMIT = "over-card-limit"
+    OVER_CARD_LIMIT = "over-card-limit"  # more cards than one server, rig or NVLink domain holds
+    NO_RUNTIME = "no-runtime"  # no runtime that loads the format runs on the card's platform
 
     @property
     def fits(self) -> bool:
@@ -64,13 +69,32 @@ def compute_capacity(gpu: GPU, link: Interconnect | None, cards: int) -> Capacit
 
 
 def compute_capacities(gpu: GPU, link: Interconnect | None) -> tuple[Capacity, ...]:
-    """``compute_capacity`` for 1 … the card's maximum: item n − 1 is for n cards."""
-    return tuple(compute_capacity(gpu, link, cards) for cards in range(1, gpu.max_gpus + 1))
+    """``compute_capacity`` for 1 … the physical card limit: item n − 1 is for n cards."""
+    return tuple(compute_capacity(gpu, link, cards) for cards in range(1, gpu.node_max_gpus + 1))
 
 
-def decide_verdict(required: int, capacity: Capacity, max_cards: int) -> Verdict:
-    """Fits iff the requirement is within effective memory and the count within the card limit."""
-    if capacity.cards > max_cards:
+def decide_verdict(
+    headroom: int | None, card_capacity: int, cards: int, node_max: int, planning_ok: bool
+) -> Verdict:
+    """The answer from the fullest card's ``headroom`` (None: the runtime cannot lay the model
+    out on this many cards).
+
+    Physical limits stay hard; a fit with under 5 % of a card to spare, or one the seed's
+    conservative planning rule would not accept (``planning_ok``), is tight.
+    """
+    if cards > node_max:
+        return Verdict.OVER_CARD_LIMIT
+    if headroom is None or headroom < 0:
+        return Verdict.TOO_BIG
+    if headroom < TIGHT_SHARE * card_capacity or not planning_ok:
+        return Verdict.TIGHT
+    return Verdict.FITS
+
+
+def decide_planning_verdict(required: int, capacity: Capacity, recommended_cards: int) -> Verdict:
+    """The seed's rule alone: pooled requirement against effective VRAM, within the seed's
+    recommended card count. Shown beside the verdict as the planning margin; never decides."""
+    if capacity.cards > recommended_cards:
         return Verdict.OVER_CARD_LIMIT
     headroom = capacity.effective - required
     if headroom < 0:

@@ -72,11 +72,11 @@ class ShortcodeContext:
         return ident
 
     def cards(self, gpu: str, count: Any) -> int:
-        limit = self.matrix.catalog.gpus[gpu].max_gpus
+        limit = self.matrix.catalog.gpus[gpu].node_max_gpus
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ShortcodeError(f"card count must be a whole number ≥ 1, not {count!r}")
         if count > limit:
-            raise ShortcodeError(f"{gpu} allows at most {limit} cards, not {count}")
+            raise ShortcodeError(f"one node holds at most {limit} {gpu} cards, not {count}")
         return count
 
     def config(self, text: Any) -> tuple[str, int]:
@@ -153,14 +153,18 @@ def _list(value: Any, name: str) -> list[Any]:
     return list(value)
 
 
-def _any_gpu(ctx: ShortcodeContext) -> str:
-    """A GPU id for memory questions, which do not depend on the card (only on the count)."""
-    ctx.deps.every_gpu = True  # the first card: the catalog's order decides
-    return next(iter(ctx.matrix.catalog.gpus))
+def _probe_gpu(ctx: ShortcodeContext, quant: str) -> str:
+    """A GPU id for memory questions about ``quant``, which do not depend on the card (only on
+    the count and the runtime the format runs with)."""
+    ctx.deps.every_gpu = True  # the first card that runs it: the catalog's order decides
+    return ctx.matrix.probe_gpu(quant)
 
 
-def _kv_dtype(ctx: ShortcodeContext, ident: str) -> Any:
+def _kv_dtype(ctx: ShortcodeContext, ident: str | None) -> Any:
+    """The KV cache type ``ident``; None: the catalog's widest (an unquantized cache)."""
     table = ctx.matrix.catalog.kv_dtypes
+    if ident is None:
+        return max(table.values(), key=lambda kv: kv.bits_per_element)
     if not isinstance(ident, str) or ident not in table:
         raise ShortcodeError(f"unknown KV cache type {ident!r}{suggest(str(ident), table)}")
     return table[ident]

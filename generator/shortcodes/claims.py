@@ -8,10 +8,10 @@ from generator.catalog.schema import suggest
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
-    _any_gpu,
     _capacity,
     _expect,
     _price,
+    _probe_gpu,
     _result,
     shortcode,
 )
@@ -22,14 +22,36 @@ from generator.templating import factor, gib, money, pct, tokens_per_s, verdict_
 def fits(
     ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int, expect: bool | None = None
 ) -> Markup:
-    """Inline verdict for ``model`` at ``quant`` on ``cards`` × ``gpu``, with the memory it needs
-    and the memory there is. ``expect=True``/``False`` states the claim your sentence makes; the
-    build fails if the engine disagrees.
+    """Inline verdict for ``model`` at ``quant`` on ``cards`` × ``gpu`` under the format's
+    runtime, with what the fullest card holds and what the runtime lets it use.
+    ``expect=True``/``False`` states the claim your sentence makes; the build fails if the
+    engine disagrees.
     Example: ``{{ fits("llama-3.1-405b", "q4_k_m", "h100-sxm", 2, expect=False) }}``."""
     r = _result(ctx, model, quant, gpu, cards)
     _expect(expect, r.fits, f"whether {cards}× {gpu} holds {model} at {quant}")
-    detail = f"needs {gib(r.memory.total)} of {gib(r.capacity.effective)}"
+    if r.need is None:
+        detail = f"{r.setup.runtime.name} cannot split it over {cards} cards"
+    else:
+        detail = f"fullest card {gib(r.need)} of {gib(r.setup.card_limit)}"
     return Markup(f"{verdict_badge(r.verdict.value)} ({escape(detail)})")
+
+
+@shortcode
+def planning_fits(
+    ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int, expect: bool | None = None
+) -> str:
+    """Whether the seed's conservative planning rule accepts the configuration: the pooled
+    requirement within effective VRAM (cards × VRAM × scaling factor) and the card count within
+    the recommended maximum. Words and figures, e.g. "yes (43.8 GiB of 72.0 GiB)". ``expect``
+    checks the claim. Example:
+    ``{{ planning_fits("llama-3.3-70b", "q4_k_m", "rtx-3090", 2, expect=False) }}``."""
+    r = _result(ctx, model, quant, gpu, cards)
+    ok = r.planning_fits and r.within_recommended_cards
+    _expect(expect, ok, f"whether the planning rule accepts {cards}× {gpu} for {model} at {quant}")
+    detail = f"{gib(r.memory.total)} of {gib(r.capacity.effective)} effective"
+    if not r.within_recommended_cards:
+        detail += f", past the recommended {r.setup.gpu.max_gpus} cards"
+    return f"{'yes' if ok else 'no'} ({detail})"
 
 
 @shortcode
@@ -53,12 +75,14 @@ def memory(
 ) -> str:  # fmt: skip
     """Memory ``model`` needs at ``quant`` in GiB: ``part`` is "weights", "kv_cache",
     "overhead" or "total" (runtime overhead counts per card, so ``gpu``/``cards`` matter only
-    for "overhead" and "total"; without ``gpu``, the catalog's first card).
+    for "overhead" and "total"; without ``gpu``, the first card that runs the format).
     Example: ``{{ memory("llama-3.1-405b", "bf16", "weights") }}``."""
     parts = ("weights", "kv_cache", "overhead", "total")
     if part not in parts:
         raise ShortcodeError(f"part must be one of {', '.join(parts)}, not {part!r}")
-    breakdown = _result(ctx, model, quant, gpu or _any_gpu(ctx), cards).memory
+    m = ctx.model(model)
+    q = ctx.quant(m, quant)
+    breakdown = _result(ctx, m, q, gpu or _probe_gpu(ctx, q), cards).memory
     return gib(getattr(breakdown, part))
 
 
@@ -119,16 +143,20 @@ def speed(ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int) -
 def verdict(
     ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards: int, expect: str | None = None
 ) -> Markup:
-    """Verdict in words with the headroom: what is left of the effective memory, and which share
-    of it. ``expect`` is one of "fits", "tight", "does-not-fit" or "over-card-limit" and fails
-    the build when the engine disagrees (``fits`` can only tell fitting from not fitting).
+    """Verdict in words with the headroom: what is left on the fullest card, and which share of
+    the card it is. ``expect`` is one of "fits", "tight", "does-not-fit" or "over-card-limit"
+    and fails the build when the engine disagrees.
     Example: ``{{ verdict("llama-3.3-70b", "q8_0", "h100-sxm", 1, expect="does-not-fit") }}``."""
     r = _result(ctx, model, quant, gpu, cards)
     _expect(expect, r.verdict.value, f"the verdict for {cards}× {gpu} with {model} at {quant}")
-    share = r.headroom / r.capacity.effective
-    left = f"{gib(r.headroom)} left, {pct(share)} of {gib(r.capacity.effective)}"
-    if r.headroom < 0:
-        left = f"{gib(-r.headroom)} short of {gib(r.capacity.effective)}"
+    card = r.setup.card_capacity
+    if r.headroom is None:
+        left = f"{r.setup.runtime.name} cannot lay the model out on {cards} cards"
+    elif r.headroom < 0:
+        left = f"the fullest card is {gib(-r.headroom)} short of its {gib(card)}"
+    else:
+        share = pct(r.headroom / card)
+        left = f"{gib(r.headroom)} left on the fullest card, {share} of {gib(card)}"
     return Markup(f"{verdict_badge(r.verdict.value)} ({escape(left)})")
 
 
@@ -148,11 +176,20 @@ def max_context(
 
 @shortcode
 def max_cards(ctx: ShortcodeContext, gpu: str, expect: int | None = None) -> str:
-    """The most cards of ``gpu`` one configuration may have (the catalog's node limit).
-    ``expect`` checks the number your sentence states. Example:
-    ``{{ max_cards("l40s", expect=2) }}``."""
+    """The seed's recommended largest count of ``gpu`` cards (past it, each card adds less; it
+    is the planning margin, not a limit). ``expect`` checks the number your sentence states.
+    Example: ``{{ max_cards("l40s", expect=2) }}``."""
     limit = ctx.matrix.catalog.gpus[ctx.gpu(gpu)].max_gpus
-    _expect(expect, limit, f"the card limit of {gpu}")
+    _expect(expect, limit, f"the recommended card count of {gpu}")
+    return str(limit)
+
+
+@shortcode
+def node_cards(ctx: ShortcodeContext, gpu: str, expect: int | None = None) -> str:
+    """The physical limit: how many ``gpu`` cards one server, rig or NVLink domain holds.
+    Example: ``{{ node_cards("l40s", expect=8) }}``."""
+    limit = ctx.matrix.catalog.gpus[ctx.gpu(gpu)].node_max_gpus
+    _expect(expect, limit, f"the physical card limit of {gpu}")
     return str(limit)
 
 

@@ -12,14 +12,15 @@ from generator.fit.engine import Options, compute_placement, resolve_setup
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
-    _any_gpu,
     _capacity,
     _held,
     _list,
+    _probe_gpu,
     _result,
     shortcode,
 )
 from generator.site_plan import gpu_path, model_path
+from generator.templating import margin_reason
 
 
 @shortcode
@@ -42,6 +43,23 @@ def config_table(
         rows.append({"gpu": ctx.matrix.catalog.gpus[gpu], "cards": cards, "capacity": capacity,
                      "held": held, "missed": missed})  # fmt: skip
     return ctx.render("config_table", rows=rows, quant=quant, catalog=ctx.matrix.catalog)
+
+
+@shortcode
+def margin_table(ctx: ShortcodeContext, rows: list[list[Any]]) -> Markup:
+    """Table setting the seed's planning rule beside what the runtime's placement needs, one
+    row per ``["2x h100-sxm", model, quant]``: pooled requirement against effective VRAM, the
+    fullest card against what the runtime lets a card use, both answers, and why they differ.
+    Example: ``{{ margin_table([["2x rtx-3090", "llama-3.3-70b", "q4_k_m"]]) }}``."""
+    out = []
+    for item in _list(rows, "rows"):
+        if not isinstance(item, list | tuple) or len(item) != 3:
+            raise ShortcodeError(f"each row is [configuration, model, quant], not {item!r}")
+        gpu, cards = ctx.config(item[0])
+        r = _result(ctx, item[1], item[2], gpu, cards)
+        out.append({"r": r, "planning_ok": r.planning_fits and r.within_recommended_cards,
+                    "why": margin_reason(r)})  # fmt: skip
+    return ctx.render("margin_table", rows=out)
 
 
 @shortcode
@@ -91,8 +109,7 @@ def quant_table(ctx: ShortcodeContext, model: str) -> Markup:
     context, the default runtime's overhead on one card, and the total. Example:
     ``{{ quant_table("llama-3.3-70b") }}``."""
     m = ctx.model(model)
-    gpu = _any_gpu(ctx)
-    rows = [ctx.matrix.result_at(m, ctx.quant(m, q), gpu, 1)
+    rows = [ctx.matrix.result_at(m, ctx.quant(m, q), _probe_gpu(ctx, q), 1)
             for q in ctx.matrix.catalog.models[m].quantizations]  # fmt: skip
     return ctx.render("quant_table", rows=rows, model=ctx.matrix.catalog.models[m])
 

@@ -1,0 +1,449 @@
+"""Bring your own model: a Hugging Face ``config.json`` (as a dict) → the catalog's shapes. Pure.
+
+No I/O here: the caller reads the file. ``read_config`` checks the fields one family needs and
+returns ``ConfigShapes``; ``make_architecture`` gives the catalog's ``Architecture``; the
+parameter count from the same shapes is in generator/catalog/params.py. Every problem raises
+``ConfigError`` naming the field (``num_hidden_layers: missing``), never a bare ``KeyError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from generator.catalog.schema import MLA, Architecture, LinearAttention, SlidingWindow
+
+WindowRule = Literal["none", "all", "qwen", "alternate", "pattern", "chunked"]
+MoERule = Literal["none", "mixtral", "qwen", "deepseek", "llama4"]
+BiasRule = Literal["none", "qkv", "config", "config_qkv"]
+
+
+class ConfigError(ValueError):
+    """A config the engine cannot size; ``field`` is the config key at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one model_type lays out its weights (transformers' modeling code for that type)."""
+
+    label: str
+    tie_default: bool  # transformers' default when the config omits tie_word_embeddings
+    bias: BiasRule = "none"  # qkv: Q/K/V always; config: attention_bias on Q/K/V/O; config_qkv
+    qk_norm: Literal["none", "always", "config"] = "none"
+    norms_per_layer: int = 2
+    window: WindowRule = "none"
+    moe: MoERule = "none"
+    router_bias: bool = False  # DeepSeek-V3 / GLM e_score_correction_bias, gpt-oss router bias
+    shared_gate: bool = False  # Qwen's sigmoid gate on the shared expert (hidden → 1)
+    gpt_oss: bool = False  # expert biases and per-head attention sinks
+    hybrid: bool = False  # Gated DeltaNet layers between full-attention layers
+    output_gate: bool = False  # Q projection twice as wide: the attention output gate
+    mla: bool = False
+    defaults: tuple[tuple[str, Any], ...] = ()  # transformers' defaults that released configs omit
+
+
+_QWEN35 = Family(
+    "Qwen3.5", False, qk_norm="always", hybrid=True, output_gate=True, moe="qwen",
+    shared_gate=True,
+)  # fmt: skip
+_DEEPSEEK_V3 = Family("DeepSeek-V3", False, moe="deepseek", router_bias=True, mla=True)
+#: Gemma3TextConfig defaults (transformers src/transformers/models/gemma3/configuration_gemma3.py
+#: @008f5c8c): the released multimodal configs leave these out of text_config.
+_GEMMA3_DEFAULTS = (
+    ("vocab_size", 262208), ("max_position_embeddings", 131072), ("head_dim", 256),
+    ("sliding_window_pattern", 6),
+)  # fmt: skip
+_GEMMA3 = Family(
+    "Gemma 3", True, qk_norm="always", norms_per_layer=4, window="pattern",
+    defaults=_GEMMA3_DEFAULTS,
+)  # fmt: skip
+_LLAMA4 = Family("Llama 4", False, bias="config", window="chunked", moe="llama4")
+
+#: Families by model_type (the text model_type where a multimodal config nests one).
+FAMILIES: dict[str, Family] = {
+    "llama": Family("Llama", False, bias="config"),
+    "mistral": Family("Mistral", False, window="all"),
+    "mixtral": Family("Mixtral", False, window="all", moe="mixtral"),
+    "qwen2": Family("Qwen2", False, bias="qkv", window="qwen"),
+    "qwen2_moe": Family("Qwen2 MoE", False, bias="qkv", window="qwen", moe="qwen",
+                        shared_gate=True),
+    "qwen3": Family("Qwen3", False, bias="config", qk_norm="always", window="qwen"),
+    "qwen3_moe": Family("Qwen3 MoE", False, bias="config", qk_norm="always", window="qwen",
+                        moe="qwen"),
+    "qwen3_next": _QWEN35,
+    "qwen3_5": _QWEN35,
+    "qwen3_5_text": _QWEN35,
+    "qwen3_5_moe": _QWEN35,
+    "qwen3_5_moe_text": _QWEN35,
+    "gemma2": Family("Gemma 2", True, norms_per_layer=4, window="alternate"),
+    "gemma3": _GEMMA3,
+    "gemma3_text": _GEMMA3,
+    # The catalog's Phi-3 rows treat Phi-3's sliding_window as unused (reference/README.md).
+    "phi3": Family("Phi-3", False),
+    "deepseek_v2": Family("DeepSeek-V2", False, moe="deepseek", mla=True),
+    "deepseek_v3": _DEEPSEEK_V3,
+    "kimi_k2": _DEEPSEEK_V3,
+    "gpt_oss": Family("gpt-oss", False, bias="config", window="alternate", moe="mixtral",
+                      router_bias=True, gpt_oss=True),
+    "glm4_moe": Family("GLM-4 MoE", False, bias="config_qkv", qk_norm="config", moe="deepseek",
+                       router_bias=True),
+    "llama4": _LLAMA4,
+    "llama4_text": _LLAMA4,
+}  # fmt: skip
+
+#: Catalog field → config key, so a schema complaint names the key the user wrote.
+_CONFIG_KEYS = {
+    "layers": "num_hidden_layers", "hidden_size": "hidden_size",
+    "attention_heads": "num_attention_heads", "kv_heads": "num_key_value_heads",
+    "head_dim": "head_dim", "vocab_size": "vocab_size", "experts": "num_experts",
+    "experts_per_token": "num_experts_per_tok",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MoE:
+    """The mixture-of-experts part of a config; ``layers[i]`` says whether layer i has experts."""
+
+    experts: int
+    top_k: int
+    width: int  # one expert's FFN width
+    shared: int  # shared experts per MoE layer
+    shared_width: int  # FFN width of all shared experts together
+    layers: tuple[bool, ...]
+    first_dense: int | None  # leading dense layers (DeepSeek, GLM)
+    step: int | None  # every step-th layer is MoE (Llama 4, Qwen decoder_sparse_step)
+
+
+@dataclass(frozen=True)
+class ConfigShapes:
+    """Every shape the parameter count and the catalog's Architecture need, read from a config."""
+
+    model_type: str
+    family: Family
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+    tie: bool
+    max_context: int
+    dense_width: int | None  # FFN width of dense layers (None when every layer is MoE)
+    qkv_bias: bool
+    o_bias: bool
+    qk_norm: bool
+    mla: MLA | None
+    window: SlidingWindow | None
+    linear: LinearAttention | None
+    moe: MoE | None
+    native_dtype: str
+    name_or_path: str | None
+
+
+def read_config(raw: Mapping[str, Any]) -> ConfigShapes:
+    """Check ``raw`` (a parsed config.json) and read its shapes; raise ConfigError on a problem."""
+    cfg = _Fields.of(raw)
+    family = FAMILIES[cfg.model_type]
+    layers = cfg.positive("num_hidden_layers")
+    heads = cfg.positive("num_attention_heads")
+    hidden = cfg.positive("hidden_size")
+    mla = _read_mla(cfg) if family.mla else None
+    head_dim = (
+        mla.qk_rope_head_dim + (mla.qk_nope_head_dim or 0)
+        if mla
+        else cfg.positive("head_dim", hidden // heads if hidden % heads == 0 else None)
+    )
+    moe = _read_moe(cfg, family, layers)
+    needs_dense = moe is None or not all(moe.layers)
+    return ConfigShapes(
+        model_type=cfg.model_type,
+        family=family,
+        layers=layers,
+        hidden=hidden,
+        heads=heads,
+        kv_heads=cfg.positive("num_key_value_heads", heads),
+        head_dim=head_dim,
+        vocab=cfg.positive("vocab_size"),
+        tie=cfg.boolean("tie_word_embeddings", family.tie_default),
+        max_context=cfg.positive("max_position_embeddings"),
+        dense_width=_dense_width(cfg, family) if needs_dense else None,
+        qkv_bias=family.bias == "qkv" or (family.bias != "none" and cfg.flag("attention_bias")),
+        o_bias=family.bias == "config" and cfg.flag("attention_bias"),
+        qk_norm=family.qk_norm == "always" or (
+            family.qk_norm == "config" and cfg.flag("use_qk_norm")
+        ),
+        mla=mla,
+        window=_read_window(cfg, family, layers),
+        linear=_read_linear(cfg, layers) if family.hybrid else None,
+        moe=moe,
+        native_dtype=_native_dtype(cfg),
+        name_or_path=cfg.text("_name_or_path"),
+    )  # fmt: skip
+
+
+class _Fields:
+    """The config's fields with typed getters; a nested text_config is read first."""
+
+    def __init__(self, values: Mapping[str, Any], prefix: str, model_type: str) -> None:
+        self.values = values
+        self.prefix = prefix  # "text_config." when the fields come from the nested text model
+        self.model_type = model_type
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> _Fields:
+        text = raw.get("text_config")
+        if isinstance(text, Mapping):
+            # Multimodal checkpoints (Gemma 3, Llama 4, Qwen3.5) keep the language model's shapes
+            # in text_config; a few keys (tie_word_embeddings, dtype, quantization) sit on top.
+            outer = {k: raw[k] for k in _OUTER_KEYS if k in raw}
+            values: Mapping[str, Any] = {**outer, **text}
+            prefix = "text_config."
+            model_type = text.get("model_type", raw.get("model_type"))
+        else:
+            values, prefix, model_type = raw, "", raw.get("model_type")
+        if model_type is None:
+            raise ConfigError("model_type", "missing")
+        if not isinstance(model_type, str) or model_type not in FAMILIES:
+            known = ", ".join(sorted(FAMILIES))
+            raise ConfigError(
+                f"{prefix}model_type", f"unknown family {model_type!r} (known: {known})"
+            )
+        defaults = dict(FAMILIES[model_type].defaults)
+        return cls({**defaults, **values}, prefix, model_type)
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.prefix}{key}", message)
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def positive(self, key: str, default: int | None = None) -> int:
+        value = self.values.get(key)
+        if value is None:
+            if default is None:
+                raise self.error(key, "missing")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.error(key, f"expected a positive whole number, not {value!r}")
+        return value
+
+    def count(self, key: str, default: int) -> int:
+        """A whole number ≥ 0 (0 allowed: no shared experts, no leading dense layers)."""
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.error(key, f"expected a whole number ≥ 0, not {value!r}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.values.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, not {value!r}")
+        return value
+
+    def flag(self, key: str) -> bool:
+        return self.boolean(key, False)
+
+    def text(self, key: str) -> str | None:
+        value = self.values.get(key)
+        return value if isinstance(value, str) and value else None
+
+    def layer_types(self, layers: int) -> list[str] | None:
+        value = self.values.get("layer_types")
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error("layer_types", "expected a list of layer type names")
+        if len(value) != layers:
+            raise self.error(
+                "layer_types", f"lists {len(value)} layers, num_hidden_layers is {layers}"
+            )
+        return value
+
+
+_OUTER_KEYS = (
+    "tie_word_embeddings",
+    "torch_dtype",
+    "dtype",
+    "quantization_config",
+    "_name_or_path",
+)
+
+
+def _dense_width(cfg: _Fields, family: Family) -> int:
+    # Llama 4 names its dense FFN width intermediate_size_mlp; intermediate_size is an expert's.
+    return cfg.positive("intermediate_size_mlp" if family.moe == "llama4" else "intermediate_size")
+
+
+def _read_mla(cfg: _Fields) -> MLA:
+    q_rank = cfg.get("q_lora_rank")
+    return MLA(
+        kv_lora_rank=cfg.positive("kv_lora_rank"),
+        qk_rope_head_dim=cfg.positive("qk_rope_head_dim"),
+        q_lora_rank=None if q_rank is None else cfg.positive("q_lora_rank"),
+        qk_nope_head_dim=cfg.positive("qk_nope_head_dim"),
+        v_head_dim=cfg.positive("v_head_dim"),
+    )
+
+
+def _read_linear(cfg: _Fields, layers: int) -> LinearAttention:
+    types = cfg.layer_types(layers)
+    if types is not None:
+        count = types.count("linear_attention")
+    else:
+        count = layers - layers // cfg.positive("full_attention_interval", 4)
+    if count == 0:
+        raise cfg.error("layer_types", "names no linear_attention layer")
+    return LinearAttention(
+        layers=count,
+        conv_kernel=cfg.positive("linear_conv_kernel_dim"),
+        key_heads=cfg.positive("linear_num_key_heads"),
+        value_heads=cfg.positive("linear_num_value_heads"),
+        key_head_dim=cfg.positive("linear_key_head_dim"),
+        value_head_dim=cfg.positive("linear_value_head_dim"),
+    )
+
+
+def _read_window(cfg: _Fields, family: Family, layers: int) -> SlidingWindow | None:
+    """Layers whose cache stops at a window (sliding or chunked attention), from the family's
+    rule or an explicit layer_types list."""
+    if family.window == "none":
+        return None
+    if family.window == "chunked":
+        return _chunked_window(cfg, layers)
+    types = cfg.layer_types(layers)
+    if types is not None:
+        windowed = types.count("sliding_attention")
+    elif family.window == "all":
+        windowed = layers
+    elif family.window == "qwen":
+        # Qwen2/3: layers from max_window_layers on use the window, only with use_sliding_window.
+        windowed = (
+            layers - cfg.count("max_window_layers", layers) if cfg.flag("use_sliding_window") else 0
+        )
+    elif family.window == "alternate":
+        windowed = (layers + 1) // 2  # even-indexed layers slide (Gemma 2, gpt-oss)
+    else:  # pattern: every n-th layer is global (Gemma 3, sliding_window_pattern)
+        windowed = layers - layers // cfg.positive("sliding_window_pattern")
+    size = cfg.get("sliding_window")
+    if windowed <= 0 or size is None:
+        return None
+    window = cfg.positive("sliding_window")
+    if window >= cfg.positive("max_position_embeddings"):
+        return None  # a window as long as the context never caps anything
+    return SlidingWindow(window=window, layers=windowed)
+
+
+def _chunked_window(cfg: _Fields, layers: int) -> SlidingWindow | None:
+    """Llama 4: RoPE layers attend within attention_chunk_size tokens; every n-th is global."""
+    if cfg.get("attention_chunk_size") is None:
+        return None
+    chunk = cfg.positive("attention_chunk_size")
+    types = cfg.layer_types(layers)
+    flags = cfg.get("no_rope_layers")
+    if types is not None:
+        chunked = types.count("chunked_attention")
+    elif isinstance(flags, list) and flags:
+        if len(flags) != layers:
+            raise cfg.error("no_rope_layers", f"lists {len(flags)} layers, not {layers}")
+        chunked = sum(1 for f in flags if f)  # 1 = this layer uses RoPE and the chunk mask
+    else:
+        chunked = layers - layers // cfg.positive("no_rope_layer_interval", 4)
+    return SlidingWindow(window=chunk, layers=chunked) if chunked else None
+
+
+def _read_moe(cfg: _Fields, family: Family, layers: int) -> MoE | None:
+    if family.moe == "none":
+        return None
+    if family.moe == "mixtral":  # Mixtral, gpt-oss: every layer, experts as wide as the FFN
+        experts, width = cfg.positive("num_local_experts"), cfg.positive("intermediate_size")
+        return MoE(experts, cfg.positive("num_experts_per_tok"), width, 0, 0,
+                   (True,) * layers, None, None)  # fmt: skip
+    if family.moe == "llama4":
+        step = cfg.positive("interleave_moe_layer_step", 1)
+        width = cfg.positive("intermediate_size")
+        flags = tuple((i + 1) % step == 0 for i in range(layers))
+        return MoE(cfg.positive("num_local_experts"), cfg.positive("num_experts_per_tok"), width,
+                   1, width, flags, None, step if step > 1 else None)  # fmt: skip
+    if family.moe == "deepseek":
+        return _deepseek_moe(cfg, layers)
+    if family.hybrid and cfg.get("num_experts") is None:
+        return None  # dense Qwen3.5 (qwen3_5_text): no experts
+    return _qwen_moe(cfg, family, layers)
+
+
+def _deepseek_moe(cfg: _Fields, layers: int) -> MoE:
+    """DeepSeek V2/V3, Kimi K2, GLM-4 MoE: dense leading layers, then every freq-th layer."""
+    experts = cfg.positive("n_routed_experts")
+    first = cfg.count("first_k_dense_replace", 0)
+    freq = cfg.positive("moe_layer_freq", 1)
+    flags = tuple(i >= first and i % freq == 0 for i in range(layers))
+    width = cfg.positive("moe_intermediate_size")
+    shared = cfg.count("n_shared_experts", 0)
+    return MoE(experts, cfg.positive("num_experts_per_tok"), width, shared, shared * width, flags,
+               first, freq if freq > 1 else None)  # fmt: skip
+
+
+def _qwen_moe(cfg: _Fields, family: Family, layers: int) -> MoE:
+    """Qwen2/3 MoE, Qwen3-Next, Qwen3.5: every decoder_sparse_step-th layer not in
+    mlp_only_layers; Qwen2-MoE, Qwen3-Next and Qwen3.5 add one gated shared expert."""
+    step = cfg.positive("decoder_sparse_step", 1)
+    only_dense = cfg.get("mlp_only_layers") or []
+    if not isinstance(only_dense, list):
+        raise cfg.error("mlp_only_layers", "expected a list of layer indexes")
+    flags = tuple(i not in only_dense and (i + 1) % step == 0 for i in range(layers))
+    shared_width = cfg.positive("shared_expert_intermediate_size") if family.shared_gate else 0
+    return MoE(cfg.positive("num_experts"), cfg.positive("num_experts_per_tok"),
+               cfg.positive("moe_intermediate_size"), 1 if shared_width else 0, shared_width,
+               flags, None, step if step > 1 else None)  # fmt: skip
+
+
+def _native_dtype(cfg: _Fields) -> str:
+    """The released weights' format: the quantization method if any, else the dtype."""
+    quant = cfg.get("quantization_config")
+    if isinstance(quant, Mapping) and isinstance(quant.get("quant_method"), str):
+        return str(quant["quant_method"])
+    dtype = cfg.text("torch_dtype") or cfg.text("dtype") or "bfloat16"
+    return {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(dtype, dtype)
+
+
+def make_architecture(s: ConfigShapes) -> Architecture:
+    """The catalog's Architecture for the shapes; schema problems name the config key."""
+    moe = s.moe
+    try:
+        return Architecture(
+            attention="mla" if s.mla else "gqa",
+            layers=s.layers,
+            hidden_size=s.hidden,
+            attention_heads=s.heads,
+            kv_heads=s.kv_heads,
+            head_dim=s.head_dim,
+            vocab_size=s.vocab,
+            tie_word_embeddings=s.tie,
+            mla=s.mla,
+            sliding_window=s.window,
+            linear_attention=s.linear,
+            experts=moe.experts if moe else None,
+            experts_per_token=moe.top_k if moe else None,
+            intermediate_size=s.dense_width,
+            moe_intermediate_size=moe.width if moe else None,
+            shared_experts=moe.shared if moe else None,
+            shared_expert_intermediate_size=moe.shared_width if moe and moe.shared else None,
+            first_dense_layers=moe.first_dense if moe and moe.first_dense else None,
+            moe_layer_step=moe.step if moe else None,
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _CONFIG_KEYS.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "config"
+        raise ConfigError(key, str(err["msg"]).removeprefix("Value error, ")) from None
