@@ -31,11 +31,13 @@ from generator.fit.engine import (
     compute_placement,
     kv_growth_per_token,
     render_commands,
+    resolve_model,
     resolve_setup,
 )
 from generator.fit.memory import GIB
 from generator.fit.offload import Offload
 from generator.fit.placement import Placement
+from generator.listing import list_models, list_quants, render_listing
 
 log = logging.getLogger("fitatlas")
 
@@ -85,10 +87,12 @@ def make_parser() -> argparse.ArgumentParser:
     which = fit.add_mutually_exclusive_group()
     which.add_argument("--model", help="catalog model id")
     which.add_argument("--config", type=Path, help="a Hugging Face config.json instead of --model")
-    fit.add_argument("--quant", required=True)
+    fit.add_argument("--quant", help="format id (none: list every format of the model)")
     fit.add_argument("--gpu", required=True)
     fit.add_argument("--count", type=int, help="cards (default: the fewest that fit)")
-    fit.add_argument("--context", type=int, help="tokens (default: 8192 or the model's maximum)")
+    fit.add_argument(
+        "--context", type=parse_tokens, help="tokens, e.g. 8192 or 32k (default: 8192 or less)"
+    )
     fit.add_argument("--batch", type=int, default=1, help="concurrent sequences")
     fit.add_argument("--kv-dtype", help="KV cache dtype id (default: the runtime's)")
     fit.add_argument("--runtime", help="runtime id (default: the quantization's first)")
@@ -132,11 +136,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    catalog, model_id = _fit_model(_load(args), args)
     options = Options(
         args.context, args.batch, args.kv_dtype, args.runtime, args.prompt, args.ram_gib,
         args.ram_bandwidth,
     )  # fmt: skip
+    if args.model is None and args.config is None:
+        return _print(list_models(_load(args), args.gpu.lower(), args.count or 1, options), args)
+    catalog, model_id = _fit_model(_load(args), args)
+    if args.quant is None:
+        model = resolve_model(catalog, model_id)
+        return _print(list_quants(catalog, model, args.gpu.lower(), args.count, options), args)
     setup = resolve_setup(catalog, model_id, args.quant, args.gpu, options)
     min_gpus = compute_min_gpus(setup)
     if args.count is not None and args.count < 1:
@@ -153,6 +162,21 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     else:
         print(render_fit_text(payload))
     return 0
+
+
+def _print(listing: dict[str, Any], args: argparse.Namespace) -> int:
+    print(json.dumps(listing, indent=2) if args.json else render_listing(listing))
+    return 0
+
+
+def parse_tokens(text: str) -> int:
+    """A token count as typed: '8192', '32k' or '32K' (× 1024), as the calculator reads it."""
+    raw = text.strip().lower()
+    scale = 1024 if raw.endswith("k") else 1
+    digits = raw.removesuffix("k")
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"not a token count: {text!r} (e.g. 8192 or 32k)")
+    return int(digits) * scale
 
 
 def fit_payload(

@@ -331,7 +331,8 @@ def make_commands(matrix: FitMatrix, cell: Cell) -> dict[str, str]:
     if not cell.fits:
         return {}
     runtimes = matrix.catalog.runtimes
-    return {runtimes[k].name: v for k, v in render_commands(cell.result, matrix.catalog).items()}
+    commands = render_commands(cell.result, matrix.catalog, matrix.sizing_for)
+    return {runtimes[k].name: v for k, v in commands.items()}
 
 
 def make_capacity(matrix: FitMatrix, gpu: GPU, cards: int) -> Capacity:

@@ -329,6 +329,7 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
     report = matrix.accuracy
     rows = []
     unavailable = []
+    common = common_quants(matrix, model_id)
     for quant in model.quantizations:
         cell = matrix.cell(model_id, quant, gpu_id)
         if not cell.setup.runs_here:
@@ -336,11 +337,14 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
             continue
         measured = report.for_config(model_id, quant, gpu_id) if report else ()
         placement = cache.placement_for(cell)
+        # Launch commands and offload plans are shown for the common formats only.
+        is_common = quant in common
         offload = None
-        if not cell.fits:
+        if not cell.fits and is_common:
             offload = compute_offload(cell.setup, 1, matrix.sizing_of(cell))
+        commands = cache.commands_for(cell) if is_common else {}
         speed = measured_speed(measured, cell.setup, cell.result.cards)
-        rows.append(PairRow(cell, cache.commands_for(cell), placement, measured, offload, speed))
+        rows.append(PairRow(cell, commands, placement, measured, offload, speed))
     fitting = [r.cell for r in rows if r.cell.fits]
     fewest = min(fitting, key=lambda c: (c.min_gpus, c.setup.quant.quality_rank), default=None)
     best = None
@@ -363,7 +367,6 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
     layout = next(
         (r for r in rows if r.cell is best and r.placement and r.cell.result.cards > 1), None
     )
-    common = common_quants(matrix, model_id)
     shown = tuple(r for r in rows if r.cell.setup.quant.id in common)
     more = tuple(r for r in rows if r.cell.setup.quant.id not in common)
     by_cards = tuple(
@@ -455,7 +458,7 @@ def _gpu(matrix: FitMatrix, gpu_id: str) -> GPUPage:
     row = _gpu_row(matrix, gpu_id)
     gpu = row.gpu
     counts = []
-    for cards in range(1, gpu.max_gpus + 1):
+    for cards in card_counts(gpu):
         fits = []
         for model in matrix.catalog.models:
             best = matrix.best_quant(model, gpu_id, cards)
@@ -465,8 +468,8 @@ def _gpu(matrix: FitMatrix, gpu_id: str) -> GPUPage:
         counts.append(CountRow(cards, make_capacity(matrix, gpu, cards), tuple(fits)))
     meta = PageMeta(
         f"{gpu.name}: which LLMs it runs",
-        f"What fits on 1 to {gpu.max_gpus} × {gpu.name}: effective memory and every model at its "
-        "best quantization, with speed.",
+        f"What fits on 1 to {gpu.node_max_gpus} × {gpu.name}: every model at its best "
+        "quantization, with speed.",
         gpu_path(gpu_id),
         (HOME, GPUS, Crumb(gpu.name, gpu_path(gpu_id))),
     )

@@ -8,8 +8,11 @@ import sys
 
 import pytest
 
+from generator.catalog.loader import load_catalog
 from generator.cli import main
 from tests.conftest import ROOT
+
+CATALOG = load_catalog(ROOT / "catalog")
 
 CONTRACT_KEYS = {
     "model", "quant", "gpu", "count", "context", "batch", "kv_dtype", "runtime", "weights_bytes",
@@ -116,3 +119,74 @@ def test_debug_flag_shows_the_traceback() -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+def test_two_rtx_3090s_run_llama_3_3_70b_at_q4_k_m_with_a_llama_cpp_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    p = fit(capsys, "--model", "llama-3.3-70b", "--quant", "q4_k_m", "--gpu", "rtx-3090",
+            "--count", "2")  # fmt: skip
+    assert p["verdict"] in ("fits", "tight") and p["fits"] is True
+    assert p["effective_vram_bytes"] == 36 * 2**30  # the seed's rule, kept as the margin
+    assert p["planning_fits"] is False and p["within_recommended_cards"] is True
+    command = p["commands"]["llama-cpp"]
+    assert isinstance(command, str) and "--tensor-split 1,1" in command and ".gguf" in command
+    fewest = fit(capsys, "--model", "llama-3.3-70b", "--quant", "q4_k_m", "--gpu", "rtx-3090")
+    assert fewest["count"] == fewest["min_gpus"] == 2
+
+
+def test_six_rtx_3090s_run_llama_3_1_8b_past_the_recommended_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    p = fit(capsys, "--model", "llama-3.1-8b", "--quant", "q4_k_m", "--gpu", "rtx-3090",
+            "--count", "6")  # fmt: skip
+    assert p["fits"] is True and p["within_recommended_cards"] is False
+    assert p["verdict"] == "tight"  # fits, with the diminishing-returns note, never refused
+
+
+def test_two_h100s_still_cannot_hold_llama_3_1_405b_at_q4_k_m(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    p = fit(capsys, "--model", "llama-3.1-405b", "--quant", "q4_k_m", "--gpu", "h100-sxm",
+            "--count", "2")  # fmt: skip
+    assert p["verdict"] == "does-not-fit" and p["commands"] == {}
+    assert p["fullest_card_bytes"] > p["card_limit_bytes"]  # type: ignore[operator]
+
+
+def test_fit_without_a_model_lists_every_model_that_runs_with_its_best_quantization(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    listing = run_json(capsys, "fit", "--json", "--gpu", "rtx-3090", "--count", "2")
+    rows = {r["model"]: r for r in listing["models"]}  # type: ignore[attr-defined]
+    assert rows["llama-3.3-70b"]["quant"] == "q4_k_m"
+    assert all(r["fits"] for r in rows.values())
+    assert "llama-3.1-405b" not in rows
+
+
+def test_fit_without_a_quant_lists_every_quantization_of_the_model(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    listing = run_json(capsys, "fit", "--json", "--model", "llama-3.3-70b", "--gpu", "rtx-3090")
+    quants = [r["quant"] for r in listing["quantizations"]]  # type: ignore[attr-defined]
+    assert quants == list(CATALOG.models["llama-3.3-70b"].quantizations)
+    q4 = next(r for r in listing["quantizations"] if r["quant"] == "q4_k_m")  # type: ignore[attr-defined]
+    assert q4["min_gpus"] == 2
+
+
+def test_ids_are_case_insensitive_and_context_takes_a_k_suffix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    p = fit(capsys, "--model", "Llama-3.3-70B", "--quant", "Q4_K_M", "--gpu", "RTX-3090",
+            "--context", "32k")  # fmt: skip
+    assert (p["model"], p["quant"], p["gpu"], p["context"]) == (
+        "llama-3.3-70b", "q4_k_m", "rtx-3090", 32768,
+    )  # fmt: skip
+
+
+def test_an_unknown_quantization_suggests_the_closest_ids(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["--project", str(ROOT), "fit", "--model", "llama-3.3-70b", "--quant", "q4_km",
+            "--gpu", "rtx-3090"]  # fmt: skip
+    assert main(args) == 1
+    assert "did you mean 'q4_k_m'" in capsys.readouterr().err

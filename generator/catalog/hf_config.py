@@ -418,6 +418,14 @@ def _native_dtype(cfg: _Fields) -> str:
     return {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(dtype, dtype)
 
 
+def _shared_width(moe: MoE | None) -> int | None:
+    """One shared expert's width, when it differs from a routed expert's (else None)."""
+    if moe is None or not moe.shared:
+        return None
+    one = moe.shared_width // moe.shared
+    return None if one == moe.width else one
+
+
 def make_architecture(s: ConfigShapes) -> Architecture:
     """The catalog's Architecture for the shapes; schema problems name the config key."""
     moe = s.moe
@@ -439,9 +447,10 @@ def make_architecture(s: ConfigShapes) -> Architecture:
             intermediate_size=s.dense_width,
             moe_intermediate_size=moe.width if moe else None,
             shared_experts=moe.shared if moe else None,
-            shared_expert_intermediate_size=moe.shared_width if moe and moe.shared else None,
+            shared_expert_intermediate_size=_shared_width(moe),
             first_dense_layers=moe.first_dense if moe and moe.first_dense else None,
             moe_layer_step=moe.step if moe else None,
+            attention_output_gate=s.family.output_gate,
         )
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -179,7 +179,7 @@ class Architecture(Entity):
         None, description="Always-active shared experts per MoE layer"
     )
     shared_expert_intermediate_size: PositiveInt | None = Field(
-        None, description="Width of the shared expert when it differs from an expert's"
+        None, description="Width of ONE shared expert when it differs from a routed expert's"
     )
     first_dense_layers: NonNegativeInt | None = Field(
         None, description="Leading layers with a dense FFN instead of experts (DeepSeek, GLM)"

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -231,13 +232,19 @@ def resolve_row(catalog: Catalog, model: str, quant: str, options: Options) -> l
     return setups
 
 
+def resolve_model(catalog: Catalog, model: str) -> str:
+    """The catalog id of ``model`` (any case), or FitQueryError with suggestions."""
+    return _lookup(catalog.models, model, "model").id
+
+
 def _resolve_base(catalog: Catalog, model: str, quant: str, options: Options) -> Setup:
     """A setup with every card-independent choice checked; its GPU is a placeholder."""
     m = _lookup(catalog.models, model, "model")
     q = _lookup(catalog.quantizations, quant, "quantization")
     if q.id not in m.quantizations:
         raise FitQueryError(
-            f"{m.name} is not published as {q.id}; available: {', '.join(m.quantizations)}"
+            f"{m.name} is not published as {q.id}{suggest(q.id, m.quantizations)}; "
+            f"available: {', '.join(m.quantizations)}"
         )
     runtime = _lookup(catalog.runtimes, options.runtime or q.runtimes[0], "runtime")
     if runtime.id not in q.runtimes:
@@ -358,14 +365,18 @@ def compute_max_context(setup: Setup, cards: int, sizing: Sizing | None = None) 
     return find_max_context(sizing, cards, setup.card_limit)
 
 
-def render_commands(result: FitResult, catalog: Catalog) -> dict[str, str]:
-    """Launch commands by runtime id, for every runtime that loads this quantization."""
+def render_commands(
+    result: FitResult, catalog: Catalog, sizing_of: Callable[[Setup], Sizing] = compute_sizing
+) -> dict[str, str]:
+    """Launch commands by runtime id, for every runtime that loads this quantization, runs on
+    the card's platform and fits under its own layout. ``sizing_of`` may serve sizings from a
+    cache (the matrix keeps one per model, quantization and runtime)."""
     s = result.setup
     commands = {}
     for runtime in runtimes_on(catalog, s.quant, s.gpu):
         kv = s.kv.id if s.kv.id in runtime.kv_dtypes else runtime.default_kv_dtype
         setup = s if runtime is s.runtime else _with_runtime(s, runtime, catalog.kv_dtypes[kv])
-        placement = compute_placement(setup, result.cards)
+        placement = compute_placement(setup, result.cards, sizing_of(setup))
         if placement is None or not placement.fits:
             continue
         shares = tuple(c.weights + c.kv_cache for c in placement.cards)
@@ -476,6 +487,8 @@ def _decode_speeds(
 
 
 def _lookup(table: dict[str, T], ident: str, noun: str) -> T:
-    if ident in table:
-        return table[ident]
-    raise FitQueryError(f"unknown {noun} {ident!r}{suggest(ident, table)}")
+    """The entry for ``ident``; ids are lowercase slugs, so 'Q4_K_M' finds 'q4_k_m'."""
+    found = table.get(ident) or table.get(ident.strip().lower())
+    if found is not None:
+        return found
+    raise FitQueryError(f"unknown {noun} {ident!r}{suggest(ident.strip().lower(), table)}")

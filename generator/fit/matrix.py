@@ -24,7 +24,7 @@ from generator.fit.engine import (
 )
 from generator.fit.memory import MemoryBreakdown
 from generator.fit.sizing import Sizing
-from generator.fit.verdict import Capacity, compute_capacities
+from generator.fit.verdict import TIGHT_SHARE, Capacity, compute_capacities
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +136,10 @@ class FitMatrix:
         self._blocks.by_model[model] = block
         return block
 
+    def sizing_for(self, setup: Setup) -> Sizing:
+        """The sizing of a setup at the matrix's options (kept per model, format and runtime)."""
+        return self._sizing(setup)
+
     def _sizing(self, setup: Setup) -> Sizing:
         key = (setup.model.id, setup.quant.id, setup.runtime.id)
         sizing = self.sizings.get(key)
@@ -231,19 +235,29 @@ class FitMatrix:
         return [self.cell(model, quant, g) for g in self.catalog.gpus]
 
     def best_quant(self, model: str, gpu: str, cards: int) -> Cell | None:
-        """The highest-quality quantization of ``model`` that fits on ``cards`` of ``gpu``."""
-        for quant in self._quants_by_quality(model):
-            if self.fits_at(model, quant, gpu, cards):
-                return self.cell(model, quant, gpu)
-        return None
+        """The best quantization of ``model`` that fits on ``cards`` of ``gpu``: common formats
+        before the rest, then quality; one that leaves the fullest card room to spare wins over
+        a better one that does not."""
+        fitting = [q for q in self._quants_by_quality(model) if self.fits_at(model, q, gpu, cards)]
+        roomy = (q for q in fitting if not self._little_headroom(model, q, gpu, cards))
+        best = next(roomy, fitting[0] if fitting else None)
+        return None if best is None else self.cell(model, best, gpu)
+
+    def _little_headroom(self, model: str, quant: str, gpu: str, cards: int) -> bool:
+        setup = self.cell(model, quant, gpu).setup
+        need = self._sizing(setup).need(cards)
+        return need is None or setup.card_limit - need < TIGHT_SHARE * setup.card_capacity
 
     def _quants_by_quality(self, model: str) -> tuple[str, ...]:
-        """The model's quantization ids, best first; ties keep catalog order (a stable sort)."""
+        """The model's quantization ids, common formats first, then best first; ties keep
+        catalog order (a stable sort)."""
         ranked = self._ranked.get(model)
         if ranked is None:
             table = self.catalog.quantizations
             quants = self.catalog.models[model].quantizations
-            ranked = tuple(sorted(quants, key=lambda q: _quality_key(table[q])))
+            ranked = tuple(
+                sorted(quants, key=lambda q: (not table[q].common, *_quality_key(table[q])))
+            )
             self._ranked[model] = ranked
         return ranked
 

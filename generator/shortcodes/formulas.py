@@ -18,14 +18,16 @@ from generator.templating import gib, tokens_per_s
 
 @shortcode
 def weights_formula(ctx: ShortcodeContext, model: str, quant: str) -> str:
-    """The weight arithmetic with the catalog's figures: parameters × bits per weight ÷ 8.
-    Example: ``{{ weights_formula("llama-3.1-405b", "bf16") }}`` → "405.853 B parameters ×
-    16 bits ÷ 8 = 811,706,000,000 bytes = 756.0 GiB"."""
+    """The weights as the engine sizes them, tensor by tensor at the types the format gives
+    each one, with the average bits per weight that works out to. Example:
+    ``{{ weights_formula("llama-3.1-405b", "bf16") }}`` → "811,706,000,000 bytes = 756.0 GiB,
+    16.00 bits per weight on average over 405.853 B parameters"."""
     r = _result(ctx, model, quant, _probe_gpu(ctx, quant), 1)
-    m, q = r.setup.model, r.setup.quant
+    m = r.setup.model
+    bits = r.memory.weights * 8 / (m.params_b * 1e9)
     return (
-        f"{m.params_b:g} B parameters × {m.bits_per_weight(q):g} bits ÷ 8 = "
-        f"{r.memory.weights:,} bytes = {gib(r.memory.weights)}"
+        f"{r.memory.weights:,} bytes = {gib(r.memory.weights)}, {bits:.2f} bits per weight on "
+        f"average over {m.params_b:g} B parameters"
     )
 
 
