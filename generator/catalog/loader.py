@@ -107,7 +107,7 @@ class _Lines:
         return 1  # an empty document: its first line
 
     def where(self, path: tuple[str | int, ...]) -> str:
-        """'catalog/gpus.yaml:42' for the node at ``path`` (the file alone when unknown)."""
+        """'catalog/gpus.yaml:42' for the node at ``path`` (line 1 in an empty document)."""
         line = self.at(path)
         return f"{self.display}:{line}" if line else self.display
 
