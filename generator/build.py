@@ -5,6 +5,7 @@ load catalog → compute matrix → load settings and content → theme → plan
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import logging
@@ -32,7 +33,7 @@ from generator.settings import load_settings
 from generator.shortcodes import ShortcodeContext
 from generator.site_plan import SHARED, PageSpec, gpu_path, model_path, pair_path, plan_site
 from generator.templating import make_shell_globals, make_theme_env, make_url_for
-from generator.writer import Staging
+from generator.writer import OutputLock, Staging
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,10 @@ def _prepare_site(
     settings = load_settings(project / "site.yaml", catalog)
     pages = load_pages(project / "content", project)
     lap("content")
-    url = base_url if base_url not in (None, "/") else settings.base_url
+    # The command line's URL wins over site.yaml's (None: not given); links, the API included,
+    # read it from the settings.
+    url = base_url if base_url is not None else settings.base_url
+    settings = settings.model_copy(update={"base_url": url})
     assets = load_assets(project / "templates" / "static")
     theme = make_theme_env(project / "templates", url, {n: a.hashed for n, a in assets.items()})
     url_for = make_url_for(url)
@@ -192,10 +196,33 @@ def build_site(
 
     ``jobs`` processes render pages in parallel (default: one per CPU core).
     """
+    out = out or project / "site"
+    with unwritable_as_site_error(out), OutputLock(out):
+        return _build_site(project, out, base_url, jobs)
+
+
+@contextmanager
+def unwritable_as_site_error(out: Path) -> Iterator[None]:
+    """A write the system refuses (disk full, quota, read-only, permissions) is a located
+    problem, not a crash; the build never swapped, so ``out`` is as it was."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        what = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror
+        where = f" at {exc.filename}" if exc.filename else ""
+        raise SiteError(
+            f"{out}: build failed{where}: {what} ({errno.errorcode.get(exc.errno, exc.errno)}); "
+            f"the previous {out.name}/ is unchanged"
+        ) from None
+
+
+def _build_site(project: Path, out: Path, base_url: str | None, jobs: int | None) -> BuildReport:
     report = BuildReport()
     timer = _Timer(report)
     prepared = prepare_site(project, base_url, timer)
-    staging = Staging(out or project / "site")
+    staging = Staging(out)
     searched = list(iter_searched_files(prepared.specs))
     report.pages = sum(1 for s in prepared.specs if s.file.endswith(".html"))
     try:

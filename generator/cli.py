@@ -73,7 +73,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     build = sub.add_parser("build", help="render the site into site/")
-    build.add_argument("--base-url", default="/", help="URL the site is served from")
+    build.add_argument(
+        "--base-url", default=None, help="URL the site is served from (default: site.yaml's)"
+    )
     build.add_argument("--out", type=Path, default=None, help="output folder (default site/)")
     build.set_defaults(handler=_cmd_build)
 

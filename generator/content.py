@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from generator.errors import SiteError
+from generator.errors import SiteError, not_utf8
 
 FENCE = "---"
 
@@ -74,7 +74,13 @@ def _display(path: Path, root: Path) -> str:
 
 
 def _load_page(path: Path, content_dir: Path, display: str, problems: list[str]) -> Page | None:
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, _, message = not_utf8(data, exc)
+        problems.append(f"{display}:{line}: {message}")
+        return None
     lines = text.split("\n")
     if not lines or lines[0].strip() != FENCE:
         problems.append(f"{display}:1: a page starts with '---' and YAML front matter")

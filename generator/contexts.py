@@ -193,7 +193,7 @@ class ModelListRow:
     """A row of the models index."""
 
     model: Model
-    q4_weights: int | None  # bytes at q4_k_m, when published
+    q4_weights: int | None  # bytes at the page's quantization (site.yaml), when published
     single_cards: int  # how many GPUs hold it on one card at some quantization
 
 
@@ -203,6 +203,7 @@ class ModelsIndexPage:
 
     meta: PageMeta
     rows: tuple[ModelListRow, ...]
+    quant: Quantization  # whose weights the table shows (site.yaml's home_quant)
 
 
 @dataclass(frozen=True)

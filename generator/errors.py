@@ -13,6 +13,13 @@ class SiteError(Exception):
     """A located problem in content or output, printed without a traceback."""
 
 
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str, str]:
+    """(line, location, message) for a file that does not decode as UTF-8."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    byte = data[exc.start : exc.start + 1].hex()
+    return line, "", f"not UTF-8 text (byte 0x{byte} at offset {exc.start}); save it as UTF-8"
+
+
 def describe_error(exc: Exception) -> str:
     """The ``path:line: message`` text of a user error (template errors located by hand)."""
     if isinstance(exc, TemplateSyntaxError):

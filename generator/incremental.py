@@ -21,12 +21,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.build import BuildReport, build_site, prepare_site
+from generator.build import BuildReport, build_site, prepare_site, unwritable_as_site_error
 from generator.catalog.loader import load_catalog
 from generator.catalog.schema import Catalog
 from generator.fit.matrix import FitMatrix, plan_matrix
 from generator.render import render_spec
 from generator.site_plan import CONTENT_META, SHARED
+from generator.writer import OutputLock
 
 FULL_REBUILD_INPUTS = ("templates", "site.yaml")
 
@@ -93,7 +94,8 @@ def diff_content(
 
 
 def _front_matter(path: Path) -> str:
-    text = path.read_text(encoding="utf-8")
+    # Undecodable bytes are replaced: the content loader reports such a file, located.
+    text = path.read_text(encoding="utf-8", errors="replace")
     return text.split("---", 2)[1] if text.startswith("---") and text.count("---") >= 2 else ""
 
 
@@ -158,8 +160,11 @@ class IncrementalBuilder:
             for spec in prepared.specs
             if spec.depends_on(changed)
         }
+        with unwritable_as_site_error(self.out), OutputLock(self.out):
+            return self._write(rendered, {spec.file for spec in prepared.specs})
+
+    def _write(self, rendered: dict[str, bytes], planned: set[str]) -> BuildReport:
         report = BuildReport(pages=sum(1 for f in rendered if f.endswith(".html")))
-        planned = {spec.file for spec in prepared.specs}
         for rel, data in rendered.items():
             target = self.out / rel
             if target.exists() and target.read_bytes() == data:

@@ -63,7 +63,8 @@ def make_content_renderer(
         updated = page.meta.updated.isoformat() if page.meta.updated else None
         reads = frozenset(
             [f"model:{m}" for m in ctx.deps.models] + [f"gpu:{g}" for g in ctx.deps.gpus]
-        )
+            + (["gpu:*"] if ctx.deps.every_gpu else [])
+        )  # fmt: skip
         return ContentPage(meta, html, toc, page.meta.published.isoformat(), updated, reads)
 
     return render_content

@@ -1,12 +1,15 @@
-"""The dev server: build once, serve ``site/`` on 127.0.0.1 with live reload, rebuild on change.
+"""The dev server: build once, serve the preview on 127.0.0.1 with live reload, rebuild on change.
 
-It sits on top of the incremental build (``IncrementalBuilder``) and the ``livereload`` package
-and reaches into no stage. Its pages are the production build's (livereload injects its script
-before the literal ``</head>`` that every page keeps). A failed rebuild raises before
-anything is written (a full build swaps a complete staging folder into place; an incremental one
-renders every affected page before writing any), so it prints its located error and the browser
-keeps showing the last good site until the sources are fixed. A failed *first* build stops the
-server.
+It builds into ``.fitatlas-preview/site`` (PREVIEW), never into the deployable ``site/``: the
+preview's links carry the dev server's URL, and a ``make build`` after a preview must be the
+same as one without. It sits on top of the incremental build (``IncrementalBuilder``) and the
+``livereload`` package and reaches into no stage. Its pages are the production build's
+(livereload injects its script before the literal ``</head>`` that every page keeps). A failed
+rebuild raises before anything is written (a full build swaps a complete staging folder into
+place; an incremental one renders every affected page before writing any), so it prints its
+located error and the browser keeps showing the last good site, with the error in a banner at
+the top of every page, until the sources are fixed. A failed *first* build stops the server.
+Unknown paths get the site's own 404 page.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from types import FrameType
 
 from jinja2 import TemplateError
 from livereload import Server  # type: ignore[import-untyped]
+from livereload.handlers import StaticFileHandler  # type: ignore[import-untyped]
+from markupsafe import escape
 
 from generator.build import BuildReport
 from generator.catalog.loader import CatalogError
@@ -34,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: What a site is built from, relative to the project; a change under any of them rebuilds.
 SOURCES = ("catalog", "content", "templates", "site.yaml")
+#: Where the preview is built, relative to the project (git ignores it).
+PREVIEW = Path(".fitatlas-preview") / "site"
 
 #: Problems a site author can fix, reported as located messages without a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (SiteError, CatalogError, TemplateError)
@@ -48,7 +55,7 @@ def serve(project: Path, port: int = 8000, host: str = "127.0.0.1") -> None:
     # Created before the first build: livereload reports files changed after this moment, so an
     # edit made while the first build runs still triggers a rebuild.
     server = Server()
-    builder = Rebuilder(project, base_url=f"http://{netloc}:{port}/")
+    builder = Rebuilder(project, project / PREVIEW, base_url=f"http://{netloc}:{port}/")
     try:
         report = builder.build()
     except TemplateError as exc:
@@ -58,8 +65,9 @@ def serve(project: Path, port: int = 8000, host: str = "127.0.0.1") -> None:
         server.watch(str(project / name), builder.rebuild_if_changed, ignore=is_scratch_file)
     log.info("Serving http://%s:%d/ — watching %s; Ctrl-C stops", netloc, port, ", ".join(SOURCES))
     _quiet_duplicate_logs()
+    server.SFH = make_handler(builder)
     with _terminate_as_interrupt():
-        _run(server, project / "site", host, port)
+        _run(server, builder.out, host, port)
 
 
 def _run(server: Server, root: Path, host: str, port: int) -> None:
@@ -82,15 +90,18 @@ class Rebuilder:
     """
 
     project: Path
+    out: Path
     base_url: str
     attempted: Fingerprint = frozenset()
     builder: IncrementalBuilder | None = None
+    #: Why the last rebuild failed (shown on every served page), None after a good one.
+    error: str | None = None
 
     def build(self) -> BuildReport:
-        """One build into ``project/site``; raises whatever the build raises."""
+        """One build into ``out``; raises whatever the build raises."""
         self.attempted = load_fingerprint(self.project)
         if self.builder is None:
-            self.builder = IncrementalBuilder(self.project, self.project / "site", self.base_url)
+            self.builder = IncrementalBuilder(self.project, self.out, self.base_url)
         return self.builder.build()
 
     def rebuild_if_changed(self) -> None:
@@ -101,12 +112,70 @@ class Rebuilder:
         try:
             report = self.build()
         except USER_ERRORS as exc:
-            log.error("Rebuild failed; still serving the last good build.\n%s", describe_error(exc))
-        except Exception:
+            self.error = describe_error(exc)
+            log.error("Rebuild failed; still serving the last good build.\n%s", self.error)
+        except Exception as exc:
             # A bug, not an authoring mistake: show the traceback, but keep the server up.
+            self.error = f"the build crashed ({type(exc).__name__}: {exc}); see the terminal"
             log.exception("Rebuild crashed; still serving the last good build.")
         else:
+            self.error = None
             log.info("Rebuilt %d pages in %.2f s", report.pages, report.seconds)
+
+
+#: Marks the banner a failed rebuild puts at the top of every served page.
+BANNER_ID = "fitatlas-build-error"
+
+
+def with_banner(page: bytes, error: str) -> bytes:
+    """``page`` with a banner saying the rebuild failed, and why, at the top of its body."""
+    banner = (
+        f'<div id="{BANNER_ID}" role="alert" style="background:#fff0f0;color:#600;'
+        'border-bottom:3px solid #c00;padding:0.75em 1em;font:15px/1.4 sans-serif">'
+        "<strong>Rebuild failed</strong>: this is the last good build. Fix the problem and save; "
+        "the page reloads by itself."
+        f'<pre style="white-space:pre-wrap;margin:0.5em 0 0">{escape(error)}</pre></div>'
+    ).encode()
+    start = page.find(b"<body")
+    end = page.find(b">", start) + 1 if start >= 0 else 0
+    return page[:end] + banner + page[end:]
+
+
+def make_handler(rebuilder: Rebuilder) -> type[StaticFileHandler]:
+    """livereload's file handler, serving the site's 404 page for unknown paths and, while the
+    last rebuild failed, every page with its error banner."""
+
+    class PreviewHandler(StaticFileHandler):  # type: ignore[misc]
+        async def get(self, path: str, include_body: bool = True) -> None:
+            error = rebuilder.error
+            if error is None:
+                await super().get(path, include_body)
+                return
+            # Resolve the file as the base class does (a folder without a slash redirects).
+            self.path = self.parse_url_path(path)
+            absolute = self.get_absolute_path(self.root, self.path)
+            self.absolute_path = self.validate_absolute_path(self.root, absolute)
+            if self.absolute_path is None:
+                return
+            if not self.absolute_path.endswith(".html"):
+                await super().get(path, include_body)
+                return
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.set_header("Cache-Control", "no-store")
+            page = Path(self.absolute_path).read_bytes()
+            self.finish(with_banner(page, error) if include_body else b"")
+
+        def write_error(self, status_code: int, **kwargs: object) -> None:
+            not_found = Path(self.root) / "404.html"
+            if status_code != 404 or not not_found.is_file():
+                super().write_error(status_code, **kwargs)
+                return
+            page = not_found.read_bytes()
+            error = rebuilder.error
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.finish(with_banner(page, error) if error is not None else page)
+
+    return PreviewHandler
 
 
 def load_fingerprint(project: Path) -> Fingerprint:

@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.catalog.schema import Catalog, suggest
-from generator.errors import SiteError
+from generator.errors import SiteError, not_utf8
 
 
 class SiteSettings(BaseModel):
@@ -28,21 +28,59 @@ class SiteSettings(BaseModel):
 
 def load_settings(path: Path, catalog: Catalog) -> SiteSettings:
     """Read site.yaml and check its ids; raise SiteError listing every problem."""
+    text = ""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+        raw = yaml.safe_load(text)
         settings = SiteSettings.model_validate(raw)
-    except (OSError, yaml.YAMLError) as exc:
+    except UnicodeDecodeError as exc:
+        line, _, message = not_utf8(data, exc)
+        raise SiteError(f"{path.name}:{line}: {message}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise SiteError(f"{path.name}:{line}: malformed YAML: {exc}") from None
+    except OSError as exc:
         raise SiteError(f"{path.name}: cannot read settings: {exc}") from None
     except ValidationError as exc:
-        lines = [f"{path.name}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        lines = [
+            f"{path.name}:{_line_of(text, *e['loc'][:2])}: {'.'.join(map(str, e['loc']))}: "
+            f"{e['msg']}"
+            for e in exc.errors()
+        ]
         raise SiteError("\n".join(lines)) from None
     problems = []
     if settings.home_quant not in catalog.quantizations:
-        problems.append(f"{path.name}: home_quant: unknown quantization {settings.home_quant!r}")
+        problems.append(
+            f"{path.name}:{_line_of(text, 'home_quant')}: home_quant: unknown quantization "
+            f"{settings.home_quant!r}{suggest(settings.home_quant, catalog.quantizations)}"
+        )
     for key, table in (("featured_models", catalog.models), ("featured_gpus", catalog.gpus)):
-        for ident in getattr(settings, key):
+        for index, ident in enumerate(getattr(settings, key)):
             if ident not in table:
-                problems.append(f"{path.name}: {key}: unknown id {ident!r}{suggest(ident, table)}")
+                problems.append(
+                    f"{path.name}:{_line_of(text, key, index)}: {key}: unknown id "
+                    f"{ident!r}{suggest(ident, table)}"
+                )
     if problems:
         raise SiteError("\n".join(problems))
     return settings
+
+
+def _line_of(text: str, key: object = None, index: object = None) -> int:
+    """The line of top-level ``key`` in ``text``, or of its list item ``index``; else line 1."""
+    lines = text.split("\n")
+    start = next(
+        (n for n, line in enumerate(lines) if key is not None and line.startswith(f"{key}:")), None
+    )
+    if start is None:
+        return 1
+    if isinstance(index, int):
+        items = [n for n in range(start + 1, len(lines)) if lines[n].lstrip().startswith("- ")]
+        # Items run until the next top-level key.
+        end = next((n for n in range(start + 1, len(lines)) if lines[n][:1].isalpha()), len(lines))
+        items = [n for n in items if n < end]
+        if index < len(items):
+            return items[index] + 1
+    return start + 1

@@ -149,8 +149,8 @@ def plan_site(
     specs = [
         PageSpec("/", "home.html", partial(_home, matrix, settings, links), "index",
                  catalog_wide | {CONTENT_META}),
-        PageSpec("/models/", "models_index.html", partial(_models_index, matrix), "index",
-                 catalog_wide),
+        PageSpec("/models/", "models_index.html",
+                 partial(_models_index, matrix, settings.home_quant), "index", catalog_wide),
         PageSpec("/gpus/", "gpus_index.html", partial(_gpus_index, matrix), "index", catalog_wide),
         PageSpec("/guides/", "guides_index.html", partial(_guides_index, links), "index",
                  frozenset({CONTENT_META})),
@@ -189,9 +189,12 @@ def plan_site(
                  frozenset({CONTENT_META})),
         PageSpec("/robots.txt", "robots.txt", partial(lambda: {}), "meta"),
         PageSpec("/_headers", "headers.txt", partial(lambda: {}), "meta"),
-        PageSpec("/api/catalog.json", None, partial(_api_catalog, matrix), "api", catalog_wide),
+        PageSpec("/api/catalog.json", None,
+                 partial(_api_catalog, matrix, settings.base_url), "api",
+                 catalog_wide),
         PageSpec(CALCULATOR_DATA, None, partial(make_calculator_data, catalog), "api",
                  catalog_wide),
+        PageSpec("/api/", "api_index.html", partial(_api_index, matrix), "index", catalog_wide),
     ]  # fmt: skip
     html_paths = tuple(s.path for s in specs if s.file.endswith(".html") and s.kind != "meta")
     page_set = frozenset({every_model, every_gpu, CONTENT_META})
@@ -259,12 +262,13 @@ def _home(matrix: FitMatrix, settings: SiteSettings, links: tuple[GuideLink, ...
     return HomePage(meta, quant, gpus, tuple(rows), links[:5], counts)
 
 
-def _models_index(matrix: FitMatrix) -> ModelsIndexPage:
+def _models_index(matrix: FitMatrix, quant: str) -> ModelsIndexPage:
+    """Every model, with its weights at ``quant`` (site.yaml's home_quant) where published."""
     rows = []
     for model in matrix.catalog.models.values():
         q4 = None
-        if "q4_k_m" in model.quantizations:
-            q4 = matrix.memory_at(model.id, "q4_k_m", 1).weights
+        if quant in model.quantizations:
+            q4 = matrix.memory_at(model.id, quant, 1).weights
         singles = sum(
             1 for g in matrix.catalog.gpus
             if any(matrix.fits_at(model.id, q, g, 1) for q in model.quantizations)
@@ -274,7 +278,7 @@ def _models_index(matrix: FitMatrix) -> ModelsIndexPage:
         "Models", "Every open model in the catalog with its size, context and license, and how "
         "many GPUs hold it on a single card.", "/models/", (HOME, MODELS),
     )  # fmt: skip
-    return ModelsIndexPage(meta, tuple(rows))
+    return ModelsIndexPage(meta, tuple(rows), matrix.catalog.quantizations[quant])
 
 
 def _model(matrix: FitMatrix, model_id: str) -> ModelPage:
@@ -509,10 +513,16 @@ def _not_found() -> dict[str, Any]:
     return {"page": meta}
 
 
-def _api_catalog(matrix: FitMatrix) -> dict[str, Any]:
+def _api_catalog(matrix: FitMatrix, base_url: str) -> dict[str, Any]:
     from generator.api import make_catalog_json
 
-    return make_catalog_json(matrix)
+    return make_catalog_json(matrix, base_url)
+
+
+def _api_index(matrix: FitMatrix) -> dict[str, Any]:
+    from generator.api import make_api_index
+
+    return {"page": make_api_index(matrix, CALCULATOR_DATA)}
 
 
 def _api_model(matrix: FitMatrix, model_id: str) -> dict[str, Any]:

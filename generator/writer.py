@@ -6,13 +6,17 @@ exactly as it was. Writes outside the staging folder, or to one path twice, are 
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from generator.errors import SiteError
 
@@ -25,7 +29,9 @@ class Staging:
     def __init__(self, out: Path) -> None:
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+        self.root = Path(
+            tempfile.mkdtemp(prefix=STAGING_PREFIX % self.out.name, dir=self.out.parent)
+        )
         self.written: set[str] = set()
         self.bytes_written = 0
 
@@ -104,16 +110,111 @@ class Staging:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def swap_into_place(self) -> None:
-        """Replace the output folder by the staged one (two renames, then clean-up)."""
+        """Replace the output folder by the staged one in one step, then remove the old one.
+
+        On Linux the two folders trade places atomically (``renameat2`` with RENAME_EXCHANGE),
+        so a build killed at any moment leaves either the old site or the new one, whole.
+        Elsewhere it takes two renames, and a build killed between them leaves the old site
+        under ``.<name>.old-<pid>``, put back by the next build (``OutputLock``).
+        """
         _FOLDERS.clear()
         os.chmod(self.root, 0o755)
+        if self.out.exists() and exchange(self.root, self.out):
+            shutil.rmtree(self.root, ignore_errors=True)  # now the old site
+            return
         old = None
         if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+            old = self.out.with_name(f"{OLD_PREFIX % self.out.name}{os.getpid()}")
             self.out.rename(old)
         self.root.rename(self.out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+#: Names of the folders a build leaves next to the output folder while it runs.
+STAGING_PREFIX = ".%s.tmp-"
+OLD_PREFIX = ".%s.old-"
+#: renameat2's flag that swaps two paths (linux/fs.h), and "relative to the working folder".
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the folders ``a`` and ``b`` atomically; False when the system cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # no libc symbol (glibc before 2.28, musl before 1.2.?)
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # the file system cannot swap
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+class OutputLock:
+    """Only one build writes an output folder at a time.
+
+    The lock is ``.<name>.lock`` next to the output folder, held with ``flock``, so the system
+    releases it when its process ends however it ends (a killed build leaves no stale lock).
+    Whoever takes it first removes what a killed build left behind: its staging folder, and the
+    old site when a build was killed between the two renames of a non-atomic swap.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.resolve()
+        self.path = self.out.with_name(f".{self.out.name}.lock")
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> OutputLock:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        file = open(self.path, "a+", encoding="utf-8")  # held until __exit__
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            holder = file.read().strip() or "another process"
+            file.close()
+            raise SiteError(
+                f"another fitatlas build ({holder}) is writing {self.out}; wait until it "
+                f"finishes, or stop it (lock file: {self.path})"
+            ) from None
+        try:  # who holds it, for the message above; a full disk must not stop the build here
+            file.seek(0)
+            file.truncate()
+            file.write(f"pid {os.getpid()}\n")
+            file.flush()
+        except OSError:
+            pass
+        self._file = file
+        self._recover()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            with self._file:  # closing releases the lock
+                self._file.truncate(0)
+            self._file = None
+
+    def _recover(self) -> None:
+        name, parent = self.out.name, self.out.parent
+        olds = sorted(parent.glob(f"{OLD_PREFIX % name}*"))
+        if olds and not self.out.exists():
+            olds.pop().rename(self.out)  # a swap interrupted between its renames
+        for left in [*olds, *parent.glob(f"{STAGING_PREFIX % name}*")]:
+            shutil.rmtree(left, ignore_errors=True)
 
 
 #: Below this many items per process, forking costs more than it saves.

@@ -2,11 +2,14 @@
 
 ``fitatlas serve`` runs in a subprocess on a copy of the project (livereload is never imported
 into this test session, whose warnings are errors). One server is started for the module; each
-test edits a different file and polls the served pages with generous timeouts.
+test edits a different file and polls the served pages with generous timeouts. The copy holds a
+deployable build in site/ made before the server started; the last test stops the server and
+checks that site/ is exactly as it was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -23,6 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.build import build_site
 from tests.conftest import ROOT
 
 STARTUP_TIMEOUT_S = 120.0  # the first build of the whole site
@@ -38,10 +42,24 @@ class DevServer:
     proc: subprocess.Popen[bytes]
     stderr_path: Path
 
+    site_digest: dict[str, str]  # site/ as built before the server started
+
     def get(self, path: str) -> str:
         """The body of ``path``; the server answers only between rebuilds, so wait long."""
         with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=60) as response:
             return str(response.read().decode("utf-8"))
+
+    def get_status(self, path: str) -> tuple[int, str, str]:
+        """Status, content type and body of ``path``, error statuses included."""
+        try:
+            with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=60) as response:
+                return response.status, response.headers["Content-Type"], response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers["Content-Type"], exc.read().decode()
+
+    @property
+    def preview(self) -> Path:
+        return self.project / ".fitatlas-preview" / "site"
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
@@ -65,6 +83,23 @@ class DevServer:
 
     def count_rebuilds(self) -> int:
         return self.stderr().count("Rebuilt ")
+
+
+def digest(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every file under ``folder`` (but those under the ``skip`` folders) with its SHA-256."""
+    return {
+        rel: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not (rel := p.relative_to(folder).as_posix()).startswith(skip)
+    }
+
+
+#: The deployable build made before the server starts.
+DEPLOY_URL = "https://example.org/atlas/"
+
+
+#: The banner a failed rebuild adds to every served page.
+BANNER = re.compile(r'<div id="fitatlas-build-error" role="alert".*?</pre></div>', re.DOTALL)
 
 
 def find_free_port() -> int:
@@ -96,6 +131,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """One ``python -m generator serve`` for the module, stopped by PID afterwards."""
     scratch = tmp_path_factory.mktemp("serve")
     project = copy_project(scratch / "project")
+    build_site(project, base_url=DEPLOY_URL)
+    site_digest = digest(project / "site")
     port = find_free_port()
     stderr_path = scratch / "serve.stderr"
     command = [sys.executable, "-m", "generator", "--project", str(project), "serve"]
@@ -108,7 +145,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-    running = DevServer(project, f"http://127.0.0.1:{port}/", proc, stderr_path)
+    running = DevServer(project, f"http://127.0.0.1:{port}/", proc, stderr_path, site_digest)
     try:
         running.wait_for("the home page answers", lambda: bool(running.get("/")), STARTUP_TIMEOUT_S)
         yield running
@@ -189,13 +226,17 @@ def test_a_broken_catalog_prints_its_location_and_the_last_good_site_stays(
     before = server.get(page)
     number = line_of(gpus_yaml, r"\s+vram_gib: ", f"  - id: {gpu['id']}")
     original = replace_line(gpus_yaml, number, "    vram_gib: -80")
+    located = f"gpus.yaml:{number}: gpus[0].vram_gib"
     try:
         server.wait_for(
             "the located error is printed",
-            lambda: f"gpus.yaml:{number}: gpus[0].vram_gib" in server.stderr(),
+            lambda: located in server.stderr(),
             REBUILD_TIMEOUT_S,
         )
-        assert server.get(page) == before
+        # The browser shows the last good page with the error on top (live reload fetches it).
+        shown = server.get(page)
+        assert BANNER.search(shown) and located in BANNER.search(shown)[0]  # type: ignore[index]
+        assert BANNER.sub("", shown) == before
         assert "Traceback" not in server.stderr()
         rebuilds = server.count_rebuilds()
     finally:
@@ -206,3 +247,93 @@ def test_a_broken_catalog_prints_its_location_and_the_last_good_site_stays(
         REBUILD_TIMEOUT_S,
     )
     assert server.get(page) == before
+
+
+def test_unknown_paths_get_the_sites_404_page_and_api_its_index(server: DevServer) -> None:
+    not_found = (server.preview / "404.html").read_text(encoding="utf-8")
+    for path in ("/no/such/page/", "/api/nothing.json", "/models/not-a-model/"):
+        status, kind, body = server.get_status(path)
+        assert status == 404 and kind.startswith("text/html")
+        assert "livereload.js" in body
+        assert body.replace(LIVERELOAD_SCRIPT.search(body)[0], "") == not_found  # type: ignore[index]
+    status, kind, body = server.get_status("/api/")
+    assert status == 200 and kind.startswith("text/html")
+    assert "/api/catalog.json" in body and "/api/calculator.json" in body
+
+
+#: The script livereload adds before </head>.
+LIVERELOAD_SCRIPT = re.compile(r'<script type="text/javascript">\(function\(\)\{.*?</script>')
+
+
+def wait_for_rebuild(server: DevServer, count: int) -> None:
+    server.wait_for(
+        "the catalog edit is rebuilt", lambda: server.count_rebuilds() > count, REBUILD_TIMEOUT_S
+    )
+
+
+def gpu_for_edits(project: Path, gpus: list[dict[str, object]]) -> list[str]:
+    """Multi-GPU cards no guide, setting or measurement names: free to remove or change."""
+    named = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in [*(project / "content").rglob("*.md"), project / "site.yaml",
+                  project / "catalog" / "measurements.yaml"]
+    )  # fmt: skip
+    return [
+        str(g["id"])
+        for g in gpus
+        if int(str(g.get("max_gpus", 1))) > 1
+        and not re.search(rf"\b{re.escape(str(g['id']))}\b", named)
+    ]
+
+
+def test_reordering_removing_and_editing_a_gpu_during_serve_matches_a_clean_build(
+    server: DevServer, tmp_path: Path
+) -> None:
+    gpus_yaml = server.project / "catalog" / "gpus.yaml"
+    original = gpus_yaml.read_text(encoding="utf-8")
+    data = yaml.safe_load(original)
+    gpus = data["gpus"]
+    free = gpu_for_edits(server.project, gpus)
+    assert len(free) >= 2, "two multi-GPU cards named nowhere"
+    removed, edited = free[0], free[1]
+    steps = [
+        ("swap the first two cards", lambda g: g.insert(0, g.pop(1))),
+        (f"remove {removed}", lambda g: g.remove(next(x for x in g if x["id"] == removed))),
+        (
+            f"{edited} down to one card",
+            lambda g: next(x for x in g if x["id"] == edited).update(max_gpus=1),
+        ),
+    ]
+    try:
+        for number, (what, change) in enumerate(steps):
+            rebuilds = server.count_rebuilds()
+            change(gpus)
+            gpus_yaml.write_text(
+                yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
+            )
+            wait_for_rebuild(server, rebuilds)
+            clean = tmp_path / f"clean-{number}"
+            build_site(server.project, out=clean, base_url=server.url)
+            # The search index is rebuilt by full builds only.
+            served, expected = digest(server.preview, ("pagefind/",)), digest(clean, ("pagefind/",))
+            differ = sorted(
+                k for k in served.keys() | expected.keys() if served.get(k) != expected.get(k)
+            )
+            assert not differ, (
+                f"after '{what}' the preview differs from a clean build: {differ[:10]}"
+            )
+    finally:
+        rebuilds = server.count_rebuilds()
+        gpus_yaml.write_text(original, encoding="utf-8")
+        wait_for_rebuild(server, rebuilds)
+
+
+def test_after_the_server_stops_site_is_as_built_without_the_dev_servers_url(
+    server: DevServer,
+) -> None:
+    """The preview lives in .fitatlas-preview/; the deployable site/ is never touched."""
+    assert "127.0.0.1" in (server.preview / "index.html").read_text(encoding="utf-8")
+    stop(server.proc)
+    site = server.project / "site"
+    assert digest(site) == server.site_digest
+    assert not [p for p in site.rglob("*") if p.is_file() and b"127.0.0.1" in p.read_bytes()]

@@ -174,7 +174,7 @@ def _make_model(path: Path, shapes: ConfigShapes, facts: EntryFacts, exact: bool
     fields: dict[str, Any] = {
         "id": facts.id, "name": facts.name, "family": facts.family or shapes.family.label,
         "hf_repo": facts.hf_repo, "license": facts.license,
-        "release_date": facts.release_date, "params_b": total,
+        "release_date": _as_date(facts.release_date), "params_b": total,
         "active_params_b": active if moe else None,
         "native_dtype": shapes.native_dtype, "max_context": shapes.max_context,
         "architecture": arch, "quantizations": tuple(facts.quantizations or ()),
@@ -191,6 +191,15 @@ def _make_model(path: Path, shapes: ConfigShapes, facts: EntryFacts, exact: bool
         if where in _FLAGS:  # a value from the command line, not from the config
             raise ConfigFileError(f"{_FLAGS[where]}: {err['msg']}") from None
         raise ConfigFileError(f"{path}: {where}: {err['msg']}") from None
+
+
+def _as_date(text: str | None) -> date | str | None:
+    """An ISO date from the command line as a date (the schema takes dates, not strings); left
+    as given when it is none, so the schema names the flag."""
+    try:
+        return date.fromisoformat(text) if text is not None else None
+    except ValueError:
+        return text
 
 
 def render_model_yaml(model: Model) -> str:

@@ -25,6 +25,7 @@ from generator.catalog.schema import (
     Runtime,
     suggest,
 )
+from generator.errors import not_utf8
 
 E = TypeVar("E", bound=BaseModel)
 
@@ -98,15 +99,15 @@ class _Lines:
         self.display = display
         self._lines = lines
 
-    def at(self, path: tuple[str | int, ...]) -> int | None:
+    def at(self, path: tuple[str | int, ...]) -> int:
         """The line of the deepest known node on ``path``."""
         for end in range(len(path), -1, -1):
             if path[:end] in self._lines:
                 return self._lines[path[:end]]
-        return None
+        return 1  # an empty document: its first line
 
     def where(self, path: tuple[str | int, ...]) -> str:
-        """'catalog/gpus.yaml:42' for the node at ``path`` (the file alone when unknown)."""
+        """'catalog/gpus.yaml:42' for the node at ``path`` (line 1 in an empty document)."""
         line = self.at(path)
         return f"{self.display}:{line}" if line else self.display
 
@@ -142,9 +143,14 @@ def _display(path: Path) -> str:
 def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, _Lines] | None:
     display = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(display, None, "", f"cannot read: {exc.strerror}"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(display, *not_utf8(raw, exc)))
         return None
     try:
         loader = SAFE_LOADER(text)  # parsed once: the node tree gives lines, then the data
@@ -154,14 +160,31 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, _Lines] | None
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problems.append(
-            Problem(display, line, "", f"malformed YAML: {getattr(exc, 'problem', exc)}")
-        )
+        problems.append(Problem(display, _yaml_error_line(exc, text), "", _yaml_message(exc)))
+        return None
+    except RecursionError:  # aliases nested beyond Python's stack
+        problems.append(Problem(display, 1, "", "malformed YAML: nested too deeply"))
         return None
     lines = dict(_node_lines(node)) if node is not None else {}
     return data, _Lines(display, lines)
+
+
+def _yaml_error_line(exc: yaml.YAMLError, text: str) -> int:
+    """The line a YAML error points at: its mark, or for a reader error its character offset."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        return int(mark.line) + 1
+    if isinstance(exc, yaml.reader.ReaderError):
+        return text.count("\n", 0, exc.position) + 1
+    return 1
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character  # a code point from libyaml, a one-letter string from Python's
+        code = char if isinstance(char, int) else ord(char)
+        return f"malformed YAML: character U+{code:04X} is not allowed in a YAML file"
+    return f"malformed YAML: {getattr(exc, 'problem', None) or exc}"
 
 
 def _load_kind(

@@ -13,13 +13,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-._][a-z0-9]+)*$", max_length=80)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-Positive = Annotated[float, Field(gt=0)]
-PositiveInt = Annotated[int, Field(gt=0)]
-Fraction = Annotated[float, Field(gt=0, le=1)]
+# Strict scalars: YAML's `true` is not 1, "80" is not 80, and NaN or infinity is no quantity.
+# A float field takes a YAML int (80 for 80.0); an int field takes only an int.
+Slug = Annotated[
+    str, Strict(), StringConstraints(pattern=r"^[a-z0-9]+(?:[-._][a-z0-9]+)*$", max_length=80)
+]
+Text = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=2000)]
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Count = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
+Day = Annotated[date, Strict()]  # an unquoted YAML date; not a string, not a timestamp
+Positive = Annotated[Number, Field(gt=0)]
+PositiveInt = Annotated[Count, Field(gt=0)]
+NonNegative = Annotated[Number, Field(ge=0)]
+NonNegativeInt = Annotated[Count, Field(ge=0)]
+Fraction = Annotated[Number, Field(gt=0, le=1)]
 
 GPUClass = Literal["datacenter", "workstation", "consumer", "unified"]
 #: The software stack a card runs kernels on: what decides which runtimes exist for it.
@@ -102,7 +112,7 @@ class GPU(Entity):
     )
     price_per_hour_usd: Positive | None = Field(None, description="Cloud price per card-hour")
     price_source: Text | None = None
-    price_is_estimate: bool = False
+    price_is_estimate: Flag = False
     sources: tuple[Text, ...] = Field(min_length=1)
     notes: Text | None = None
 
@@ -155,7 +165,7 @@ class Architecture(Entity):
     kv_heads: PositiveInt = Field(description="num_key_value_heads")
     head_dim: PositiveInt = Field(description="Explicit head_dim, never hidden/heads")
     vocab_size: PositiveInt
-    tie_word_embeddings: bool
+    tie_word_embeddings: Flag
     mla: MLA | None = None
     sliding_window: SlidingWindow | None = None
     linear_attention: LinearAttention | None = None
@@ -165,19 +175,19 @@ class Architecture(Entity):
         None, description="Dense FFN width (config intermediate_size); None when every layer is MoE"
     )
     moe_intermediate_size: PositiveInt | None = Field(None, description="Width of one expert")
-    shared_experts: Annotated[int, Field(ge=0)] | None = Field(
+    shared_experts: NonNegativeInt | None = Field(
         None, description="Always-active shared experts per MoE layer"
     )
     shared_expert_intermediate_size: PositiveInt | None = Field(
         None, description="Width of ONE shared expert when it differs from a routed expert's"
     )
-    first_dense_layers: Annotated[int, Field(ge=0)] | None = Field(
+    first_dense_layers: NonNegativeInt | None = Field(
         None, description="Leading layers with a dense FFN instead of experts (DeepSeek, GLM)"
     )
     moe_layer_step: PositiveInt | None = Field(
         None, description="Every n-th layer is MoE, the rest dense (Llama 4 Maverick: 2)"
     )
-    attention_output_gate: bool = Field(
+    attention_output_gate: Flag = Field(
         False,
         description="The Q projection also carries a sigmoid output gate, so it is twice as "
         "wide (Qwen3.5's full-attention layers); weight sizes only",
@@ -203,9 +213,9 @@ class Model(Entity):
     id: Slug
     name: Text
     family: Text
-    hf_repo: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")]
+    hf_repo: Annotated[str, Strict(), StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")]
     license: Text
-    release_date: date
+    release_date: Day
     params_b: Positive = Field(description="Total parameters, billions (all experts)")
     active_params_b: Positive | None = Field(None, description="Parameters per token (MoE)")
     native_dtype: Text
@@ -259,7 +269,7 @@ class Quantization(Entity):
         description="Type of the token embeddings and output tensor when the publisher "
         "overrides it (bartowski's _L / _XL files: Q8_0)",
     )
-    common: bool = Field(
+    common: Flag = Field(
         False, description="Shown first on pages; the other formats sit behind a disclosure"
     )
 
@@ -292,27 +302,27 @@ class Runtime(Entity):
     )
     kv_dtypes: tuple[Slug, ...] = Field(min_length=1)
     default_kv_dtype: Slug
-    per_gpu_overhead_mib: Annotated[float, Field(ge=0)] = Field(
+    per_gpu_overhead_mib: NonNegative = Field(
         description="CUDA context and runtime state on every card, MiB"
     )
-    compute_buffer_mib: Annotated[float, Field(ge=0)] = Field(
+    compute_buffer_mib: NonNegative = Field(
         description="Activation / compute buffer independent of context, MiB (once)"
     )
-    compute_buffer_bytes_per_token: Annotated[float, Field(ge=0)] = Field(
+    compute_buffer_bytes_per_token: NonNegative = Field(
         description="Compute buffer growth per context token, bytes"
     )
     memory_utilization: Fraction = Field(
         description="Share of each card the runtime claims (vLLM's gpu_memory_utilization)"
     )
-    pipeline_parallel: bool = Field(
+    pipeline_parallel: Flag = Field(
         description="Whether it can add pipeline stages when cards do not divide the heads"
     )
-    sliding_window_cache: bool = Field(
+    sliding_window_cache: Flag = Field(
         description="Whether windowed layers keep only their window (else full length)"
     )
     decode_efficiency: Fraction = Field(description="Share of memory bandwidth reached in decode")
     prefill_efficiency: Fraction = Field(description="Share of tensor TFLOPS reached in prefill")
-    decode_step_overhead_ms: Annotated[float, Field(ge=0)] = Field(
+    decode_step_overhead_ms: NonNegative = Field(
         description="Fixed time per decode step (launches, sampling, sync), milliseconds"
     )
     platforms: tuple[Platform, ...] = Field(
@@ -348,9 +358,9 @@ class Measurement(Entity):
     batch: PositiveInt = Field(description="Concurrent sequences (speed is then the aggregate)")
     kv_dtype: Slug
     metric: Metric
-    value: bool | float = Field(description="tokens/s, GiB, or for 'fits' whether it ran")
+    value: Flag | Number = Field(description="tokens/s, GiB, or for 'fits' whether it ran")
     source: Text
-    date: date
+    date: Day
     notes: Text | None = None
     exception: Text | None = Field(
         None,

@@ -42,6 +42,9 @@ class Dependencies:
     models: set[str] = field(default_factory=set)
     gpus: set[str] = field(default_factory=set)
     quants: set[str] = field(default_factory=set)
+    #: The page read the GPU table as a whole (its order, or every card's figures to pick
+    #: some): any GPU added, removed, reordered or edited changes it.
+    every_gpu: bool = False
 
 
 @dataclass
@@ -80,7 +83,8 @@ class ShortcodeContext:
         """'2x h100-sxm' → ('h100-sxm', 2)."""
         match = CONFIG.match(text) if isinstance(text, str) else None
         if not match:
-            raise ShortcodeError(f"a configuration reads like '2x h100-sxm', not {text!r}")
+            example = next(iter(self.matrix.catalog.gpus), "gpu-id")
+            raise ShortcodeError(f"a configuration reads like '2x {example}', not {text!r}")
         gpu = self.gpu(match.group(2))
         return gpu, self.cards(gpu, int(match.group(1)))
 
@@ -152,11 +156,15 @@ def _list(value: Any, name: str) -> list[Any]:
 def _probe_gpu(ctx: ShortcodeContext, quant: str) -> str:
     """A GPU id for memory questions about ``quant``, which do not depend on the card (only on
     the count and the runtime the format runs with)."""
+    ctx.deps.every_gpu = True  # the first card that runs it: the catalog's order decides
     return ctx.matrix.probe_gpu(quant)
 
 
-def _kv_dtype(ctx: ShortcodeContext, ident: str) -> Any:
+def _kv_dtype(ctx: ShortcodeContext, ident: str | None) -> Any:
+    """The KV cache type ``ident``; None: the catalog's widest (an unquantized cache)."""
     table = ctx.matrix.catalog.kv_dtypes
+    if ident is None:
+        return max(table.values(), key=lambda kv: kv.bits_per_element)
     if not isinstance(ident, str) or ident not in table:
         raise ShortcodeError(f"unknown KV cache type {ident!r}{suggest(str(ident), table)}")
     return table[ident]

@@ -11,6 +11,7 @@ from generator.shortcodes.base import (
     _capacity,
     _expect,
     _price,
+    _probe_gpu,
     _result,
     shortcode,
 )
@@ -69,16 +70,19 @@ def min_cards(
 
 @shortcode
 def memory(
-    ctx: ShortcodeContext, model: str, quant: str, part: str = "total", gpu: str = "h100-sxm",
+    ctx: ShortcodeContext, model: str, quant: str, part: str = "total", gpu: str | None = None,
     cards: int = 1,
 ) -> str:  # fmt: skip
     """Memory ``model`` needs at ``quant`` in GiB: ``part`` is "weights", "kv_cache",
     "overhead" or "total" (runtime overhead counts per card, so ``gpu``/``cards`` matter only
-    for "overhead" and "total"). Example: ``{{ memory("llama-3.1-405b", "bf16", "weights") }}``."""
+    for "overhead" and "total"; without ``gpu``, the first card that runs the format).
+    Example: ``{{ memory("llama-3.1-405b", "bf16", "weights") }}``."""
     parts = ("weights", "kv_cache", "overhead", "total")
     if part not in parts:
         raise ShortcodeError(f"part must be one of {', '.join(parts)}, not {part!r}")
-    breakdown = _result(ctx, model, quant, gpu, cards).memory
+    m = ctx.model(model)
+    q = ctx.quant(m, quant)
+    breakdown = _result(ctx, m, q, gpu or _probe_gpu(ctx, q), cards).memory
     return gib(getattr(breakdown, part))
 
 

@@ -35,28 +35,31 @@ def weights_formula(ctx: ShortcodeContext, model: str, quant: str) -> str:
 def kv_per_token(
     ctx: ShortcodeContext,
     model: str,
-    kv_dtype: str = "f16",
+    kv_dtype: str | None = None,
     unit: str = "KiB",
     expect: int | None = None,
 ) -> str:
     """KV-cache bytes each further token adds to one sequence (the layers whose cache keeps
     growing: full attention and MLA; sliding-window layers stop at their window and
     linear-attention layers keep a fixed state). ``unit`` is "KiB" ("128.0 KiB") or "bytes"
-    ("131,072 bytes"); ``expect`` checks the exact byte count. Example:
+    ("131,072 bytes"); ``expect`` checks the exact byte count; without ``kv_dtype``, the
+    catalog's widest KV cache type (unquantized). Example:
     ``{{ kv_per_token("llama-3.1-8b", unit="bytes", expect=131072) }}``."""
     from generator.fit.memory import kv_bytes_per_token
 
     arch = ctx.matrix.catalog.models[ctx.model(model)].architecture
-    value = kv_bytes_per_token(arch, _kv_dtype(ctx, kv_dtype).bits_per_element)
-    _expect(expect, value, f"the KV bytes per token of {model} at {kv_dtype}")
+    kv = _kv_dtype(ctx, kv_dtype)
+    value = kv_bytes_per_token(arch, kv.bits_per_element)
+    _expect(expect, value, f"the KV bytes per token of {model} at {kv.id}")
     return _bytes_text(value, unit)
 
 
 @shortcode
-def kv_formula(ctx: ShortcodeContext, model: str, kv_dtype: str = "f16") -> str:
+def kv_formula(ctx: ShortcodeContext, model: str, kv_dtype: str | None = None) -> str:
     """The per-token KV arithmetic for the model's attention type, numbers filled in: GQA/MHA
     "2 × KV heads × head dim", MLA "(latent rank + RoPE dim)", times the growing layers and the
-    element size. Example: ``{{ kv_formula("deepseek-r1") }}`` → "(512 + 64) elements × 61
+    element size (without ``kv_dtype``, the catalog's widest KV cache type). Example:
+    ``{{ kv_formula("deepseek-r1") }}`` → "(512 + 64) elements × 61
     layers × 16 bits ÷ 8 = 70,272 bytes per token"."""
     from generator.fit.memory import attention_layer_counts, kv_bytes_per_token
 
@@ -80,10 +83,11 @@ def kv_formula(ctx: ShortcodeContext, model: str, kv_dtype: str = "f16") -> str:
 
 @shortcode
 def kv_cache(
-    ctx: ShortcodeContext, model: str, context: int, kv_dtype: str = "f16", batch: int = 1
+    ctx: ShortcodeContext, model: str, context: int, kv_dtype: str | None = None, batch: int = 1
 ) -> str:
     """KV cache (and any linear-attention state) of ``batch`` sequences of ``context`` tokens,
-    in GiB; sliding-window layers count at most their window. Example:
+    in GiB; sliding-window layers count at most their window; without ``kv_dtype``, the
+    catalog's widest KV cache type. Example:
     ``{{ kv_cache("llama-3.1-70b", 131072) }}``."""
     from generator.fit.memory import estimate_kv_cache_bytes
 

@@ -64,10 +64,11 @@ def margin_table(ctx: ShortcodeContext, rows: list[list[Any]]) -> Markup:
 
 @shortcode
 def cost_table(
-    ctx: ShortcodeContext, configs: list[str], models: list[str], quant: str = "q4_k_m"
+    ctx: ShortcodeContext, configs: list[str], models: list[str], quant: str | None = None
 ) -> Markup:
     """Table of configurations with raw and effective VRAM, price per hour, the price relative to
-    the first row, and which of ``models`` each holds at ``quant``. Example:
+    the first row, and which of ``models`` each holds at ``quant`` or, when omitted, at each
+    model's best quantization that fits. Example:
     ``{{ cost_table(["1x h200-sxm", "2x h100-sxm"], ["llama-3.3-70b"], "q8_0") }}``."""
     model_ids = [ctx.model(m) for m in _list(models, "models")]
     rows = []
@@ -86,9 +87,8 @@ def gpu_table(ctx: ShortcodeContext, multi_gpu_only: bool = True) -> Markup:
     """The GPU catalog as a table: maximum cards, interconnect and its bandwidth, VRAM per card
     and scaling factor; ``multi_gpu_only`` keeps the cards that pool memory over two or more.
     Example: ``{{ gpu_table() }}``."""
+    ctx.deps.every_gpu = True  # which cards, in which order: any card's change may show
     gpus = [g for g in ctx.matrix.catalog.gpus.values() if g.max_gpus > 1 or not multi_gpu_only]
-    for g in gpus:
-        ctx.deps.gpus.add(g.id)
     rows = [(g, _capacity(ctx, g.id, 2 if g.max_gpus > 1 else 1)) for g in gpus]
     return ctx.render("gpu_table", rows=rows, catalog=ctx.matrix.catalog)
 
