@@ -25,7 +25,7 @@
     const [whole, frac] = (tie ? head : a.toFixed(d)).split(".");
     return (x < 0 ? "-" : "") + whole.replace(/\B(?=(\d{3})+$)/g, ",") + (frac ? "." + frac : "");
   };
-  const gib = (b) => fixed(b / GIB, 1) + " GiB";
+  const gib = (b) => (b == null ? "—" : fixed(b / GIB, 1) + " GiB");
   const speed = (v) => fixed(v, v < 100 ? 1 : 0);
   const money = (v, suffix = "/h") => (v == null ? "—" : "$" + fixed(v, 2) + suffix);
   const tokens = (v) =>
@@ -50,12 +50,14 @@
     runtime: byId(raw.runtimes), gpu: byId(raw.gpus),
   });
   const quantsOf = (D, m) => D.raw.quantizations.filter((q) => q.id in m.quants);
+  // The runtimes that load Q and run on g's platform, in the format's order (engine.runtimes_on).
+  const runtimesOn = (D, Q, g) => Q.runtimes.filter((id) => D.runtime[id].platforms.includes(g.platform));
 
   // Launch flags per launcher (generator/fit/commands.py); null: the runtime cannot run it.
   const FLAGS = {
     vllm(m, Q, n, c, b) {
-      const [tp, pp] = m.layouts[n], f = ["--tensor-parallel-size " + tp];
-      if (pp > 1) f.push("--pipeline-parallel-size " + pp);
+      const t = m.tensor[n - 1], f = ["--tensor-parallel-size " + t];
+      if (n > t) f.push("--pipeline-parallel-size " + n / t);
       f.push("--max-model-len " + c);
       if (Q.quant_flags.vllm) f.push("--quantization " + Q.quant_flags.vllm);
       if (b > 1) f.push("--max-num-seqs " + b);
@@ -71,18 +73,63 @@
     "llama-cpp"(m, Q, n, c, b) {
       const f = ["-ngl 999", "-c " + c * b];
       if (b > 1) f.push("--parallel " + b);
-      if (n > 1) f.push("--tensor-split " + Array(n).fill("1").join(","));
+      if (n > 1) f.push("--tensor-split " + Array(n).fill(1));
       return f;
     },
-    // share: GiB per card rounded up to a tenth; String() prints it as Python's :g does.
-    exllamav2(m, Q, n, c, b, share) {
+    // GiB of weights and cache per card rounded up to a tenth; String() prints as Python's :g.
+    exllamav2(m, Q, n, c, b, shares) {
       const f = ["-l " + c];
-      if (n > 1) f.unshift("-gs " + Array(n).fill(String(Math.ceil(share * 10) / 10)).join(","));
+      if (n > 1) f.unshift("-gs " + shares.map((x) => Math.ceil(x / GIB * 10) / 10));
       return f;
     },
+    mlx: () => [],
   };
 
   const fail = (error, field) => ({ error, field });
+
+  // The engine's Sizing for runtime R and KV dtype K (fit/sizing.py, placement.py, memory.py):
+  // weights as R loads them, the cache of b sequences, the layout and fullest card on n cards.
+  function sizing(m, q, g, R, K, b) {
+    const [E, H, L, routed] = (R.launcher == "llama-cpp" && q.g) || q.w, N = m.layers, v = m.kv;
+    const P = [0];
+    for (let i = 0; i < N; i++) P.push(P[i] + (L[1] ? L[0][parseInt(L[1][i], 36)] : L));
+    const win = R.sliding_window_cache ? v.windowed_layers : 0;
+    const G = (v.growing_layers + v.windowed_layers - win) * v.elements_per_layer_token;
+    const cache = (c, n, [g, w, s] = [G, win * v.elements_per_layer_token, v.state_bytes]) =>
+      (Math.ceil((g * c + w * Math.min(c, v.window)) * K.bits / 8) + s) * n;
+    const cap = roundEven(g.card_bytes);
+    const weights = P[N] + H + (m.tied ? 0 : E);
+    // [[weights, layers] per card, the shard's cache], or null (no pipeline stages here).
+    const layout = (n) => {
+      const cards = [];
+      let kv, t = 1;
+      if (R.split == "layer") {
+        const at = (c) => Math.min(N, Math.ceil(c * (N + 1) / n));
+        for (let c = 0; c < n; c++) cards.push([P[at(c + 1)] - P[at(c)] + (c == n - 1 ? H : 0), at(c + 1) - at(c)]);
+      } else {
+        t = m.tensor[n - 1];
+        const p = n / t, at = (i) => Math.floor(N * i / p);
+        if (p > 1 && !R.pipeline_parallel) return null;
+        for (let i = 0; i < p; i++) {
+          const w = P[at(i + 1)] - P[at(i)] + (i ? 0 : E) + (i == p - 1 && (!m.tied || p > 1) ? H : 0);
+          for (let s = 0; s < t; s++) cards.push([roundEven(w / t), at(i + 1) - at(i)]);
+        }
+      }
+      if (t > 1) {
+        const x = v.mla ? 1 : Math.max(1, Math.floor(v.kv_heads / t)) / v.kv_heads;
+        kv = [roundEven(G * x), roundEven(win * v.elements_per_layer_token * x), roundEven(v.state_bytes / t)];
+      }
+      return { cards, kv };
+    };
+    // Each card's weights and cache at context c; the fullest card's bytes with its overhead.
+    const shares = (Y, c) => Y.cards.map(([w, l]) => w + roundEven(cache(c, b, Y.kv) * l / N));
+    const need = (Y, c) => Math.max(...shares(Y, c)) + R.fixed_bytes + roundEven(R.buffer_bytes_per_token * c);
+    return {
+      cache, layout, shares, need, weights, perToken: Math.ceil(G * K.bits / 8),
+      active: weights - (m.tied ? 0 : E) - roundEven(routed * (m.idle_expert_share || 0)),
+      limit: cap - roundEven(cap * (1 - R.memory_utilization)), cap,
+    };
+  }
 
   function compute(D, s) {
     const m = D.model[s.model];
@@ -94,9 +141,14 @@
     }
     const g = D.gpu[s.gpu];
     if (!g) return fail(`There is no GPU “${s.gpu}” in the catalog.`, "gpu");
-    const rid = s.runtime || Q.runtimes[0], r = D.runtime[rid];
+    const here = runtimesOn(D, Q, g), names = (ids) => ids.map((id) => D.runtime[id].name).join(", ");
+    const rid = s.runtime || here[0] || Q.runtimes[0], r = D.runtime[rid];
     if (!r || !Q.runtimes.includes(rid)) {
       return fail(`“${rid}” does not load ${Q.name}; runtimes that do: ${Q.runtimes.join(", ")}.`, "runtime");
+    }
+    if (!here.includes(rid)) {
+      return fail(here.length ? `${r.name} does not run on ${g.name}; for ${Q.name} there: ${names(here)}.`
+        : `${Q.name} runs on ${names(Q.runtimes)}, none of which runs on ${g.name}.`, here.length ? "runtime" : "quant");
     }
     const kid = s.kv || r.default_kv_dtype, k = D.kv[kid];
     if (!k || !r.kv_dtypes.includes(kid)) {
@@ -110,58 +162,58 @@
     }
     const b = s.batch == null || s.batch === "" ? 1 : whole(s.batch);
     if (!(b >= 1)) return fail(`Concurrent sequences must be a whole number from 1, not “${s.batch}”.`, "batch");
-    const auto = s.count == null || s.count === "";
+    const auto = s.count == null || s.count === "", most = g.node_max_gpus;
     const asked = auto ? 0 : whole(s.count);
-    if (!auto && !(asked >= 1 && asked <= g.max_gpus)) {
-      return fail(`${g.name} goes from 1 to ${g.max_gpus} card${g.max_gpus > 1 ? "s" : ""}, ` +
-        `not “${s.count}”.`, "count");
+    if (!auto && !(asked >= 1 && asked <= most)) {
+      return fail(`${g.name} goes from 1 to ${most} card${most > 1 ? "s" : ""}, not “${s.count}”.`, "count");
     }
 
-    // Memory (memory.py): KV layers as the runtime caches them, ceil per sequence, × batch.
-    const win = r.sliding_window_cache ? m.kv.windowed_layers : 0;
-    const grow = m.kv.growing_layers + m.kv.windowed_layers - win;
-    const E = m.kv.elements_per_layer_token, bits = k.bits;
-    const seqKV = (c) =>
-      Math.ceil((grow * c + win * Math.min(c, m.kv.window)) * E * bits / 8) + m.kv.state_bytes;
-    const overhead = (n, c) =>
-      roundEven(r.per_card_bytes * n + r.buffer_bytes + r.buffer_bytes_per_token * c);
-    const need = (n, c) => q.weights_bytes + seqKV(c) * b + overhead(n, c);
-    const cap = (n) => g.capacities[n - 1];
-
+    const S = sizing(m, q, g, r, k, b), fitsOn = (n, c) => {
+      const Y = S.layout(n);
+      return Y && S.need(Y, c) <= S.limit;
+    };
     let min = null;
-    for (let n = 1; n <= g.max_gpus && !min; n++) if (need(n, ctx) <= cap(n).effective) min = n;
-    const n = asked || min || g.max_gpus, C = cap(n);
+    for (let n = 1; n <= most && !min; n++) if (fitsOn(n, ctx)) min = n;
+    const n = asked || min || most, Y = S.layout(n), f = n > 1 ? g.factor : 1;
+    const raw = roundEven(g.card_bytes * n), effective = roundEven(g.card_bytes * n * f);
 
-    // Longest context on n cards: memory never shrinks as context grows, so bisect for the
-    // exact boundary (the engine interpolates, and finds the same one). lo fits, hi does not.
+    // Longest context on n cards: the fullest card never shrinks as context grows, so bisect
+    // for the exact boundary (the engine interpolates, and finds the same one).
     let lo = 1, hi = m.max_context, maxContext = 0;
-    if (need(n, lo) <= C.effective) {
-      if (need(n, hi) <= C.effective) lo = hi;
+    if (fitsOn(n, lo)) {
+      if (fitsOn(n, hi)) lo = hi;
       while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);
-        if (need(n, mid) <= C.effective) lo = mid; else hi = mid;
+        if (fitsOn(n, mid)) lo = mid; else hi = mid;
       }
       maxContext = lo;
     }
 
-    const kvBytes = seqKV(ctx) * b, over = overhead(n, ctx);
-    const total = q.weights_bytes + kvBytes + over, headroom = C.effective - total;
-    const verdict = headroom < 0 ? "does-not-fit"
-      : headroom < D.raw.tight_share * C.effective ? "tight" : "fits";
+    // The pooled figures: the seed's planning margin (effective VRAM against the total).
+    const kvBytes = S.cache(ctx, b);
+    const over = roundEven(r.per_card_bytes * n + r.buffer_bytes + r.buffer_bytes_per_token * ctx);
+    const total = S.weights + kvBytes + over, planning = effective - total;
+    const need = Y && S.need(Y, ctx), headroom = Y && S.limit - need;
+    const within = n <= g.max_gpus;
+    const verdict = !Y || headroom < 0 ? "does-not-fit"
+      : headroom < D.raw.tight_share * S.cap || planning < 0 || !within ? "tight" : "fits";
+    const fits = verdict !== "does-not-fit";
 
     // Decode (speed.py): one step reads the active weights and every sequence's cache.
-    const bw = r.split === "tensor" && n > 1 ? g.bandwidth_gbps * n * C.factor : g.bandwidth_gbps;
-    const tps = 1 / ((q.active_weights_bytes + seqKV(ctx) * b) / (r.efficiency * bw * 1e9) +
+    const bw = r.split === "tensor" && n > 1 ? g.bandwidth_gbps * n * f : g.bandwidth_gbps;
+    const tps = 1 / ((S.active + S.cache(ctx, 1) * b) / (r.efficiency * bw * 1e9) +
       r.step_overhead_ms / 1000);
     const cost = g.price_per_hour_usd == null ? null : g.price_per_hour_usd * n;
 
-    const commands = {};
-    if (verdict !== "does-not-fit") {
-      const share = (q.weights_bytes + kvBytes) / n / GIB;
-      for (const id of Q.runtimes) {
-        const R = D.runtime[id], kv = R.kv_dtypes.includes(kid) ? kid : R.default_kv_dtype;
-        const f = FLAGS[R.launcher](m, Q, n, ctx, b, share);
-        if (f) commands[id] = [q.commands[id], ...f, R.kv_flags[kv]].filter(Boolean).join(" ");
+    // Commands for each runtime on the platform whose own placement fits (engine.render_commands).
+    const commands = {}, [owner] = m.hf_repo.split("/");
+    for (const id of fits ? here : []) {
+      const R = D.runtime[id], kv = R.kv_dtypes.includes(kid) ? kid : R.default_kv_dtype;
+      const T = sizing(m, q, g, R, D.kv[kv], b), L = T.layout(n);
+      const f = L && T.need(L, ctx) <= T.limit && FLAGS[R.launcher](m, Q, n, ctx, b, T.shares(L, ctx));
+      if (f) {
+        commands[id] = [Q.commands[id].replace("%o", owner).replace(/%b/g, m.hf_repo.slice(owner.length + 1)),
+          ...f, R.kv_flags[kv]].filter(Boolean).join(" ");
       }
     }
     return {
@@ -169,10 +221,11 @@
       state: { model: m.id, quant: Q.id, context: ctx, batch: b, kv: kid, runtime: rid, gpu: g.id,
         count: auto ? "" : n },
       count: n, context: ctx, batch: b,
-      weights: q.weights_bytes, kv_cache: kvBytes, overhead: over, total,
-      raw: C.raw, effective: C.effective, factor: C.factor, verdict, headroom,
-      fits: verdict !== "does-not-fit", min_gpus: min, max_context: maxContext,
-      kv_per_token: Math.ceil(grow * E * bits / 8),
+      weights: S.weights, kv_cache: kvBytes, overhead: over, total,
+      raw, effective, factor: f, verdict, headroom, need, limit: S.limit,
+      planning_fits: planning >= 0, planning, within, node_max_gpus: most,
+      fits, min_gpus: min, max_context: maxContext,
+      kv_per_token: S.perToken,
       tps, aggregate: tps * b, cost,
       cost_per_million: cost == null || tps * b <= 0 ? null : cost / (tps * b * 3600) * 1e6,
       commands, command: commands[rid] || null,
@@ -183,16 +236,20 @@
   function present(x) {
     if (x.error) return { error: x.error };
     const { m, Q, g, r, count: n } = x;
-    const on = `${n}× ${g.name}`;
+    const on = `${n}× ${g.name}`, s = n > 1 ? "s" : "";
     return {
       verdict: WORDS[x.verdict],
-      summary: `${m.name} at ${Q.name} with ${r.name} needs ${gib(x.total)} of the ` +
-        `${gib(x.effective)} that ${on} offer${n > 1 ? "" : "s"}` +
-        (x.fits ? `, with ${gib(x.headroom)} to spare.` : `: ${gib(-x.headroom)} too much.`),
+      summary: (x.need == null ? `${r.name} cannot lay ${m.name} out on ${n} card${s}.`
+        : `With ${r.name} on ${on}, ${m.name} at ${Q.name} puts ${gib(x.need)} on the fullest card, ` +
+        `of the ${gib(x.limit)} it may use: ` +
+        (x.headroom < 0 ? `${gib(-x.headroom)} too much.` : `${gib(x.headroom)} to spare.`)) +
+        ` By the guide's planning rule (${gib(x.total)} in all against ${gib(x.effective)} effective` +
+        `${x.within ? "" : `, over the ${g.max_gpus} cards it recommends`}) it ` +
+        (x.planning_fits && x.within ? "fits too." : "is a stretch."),
       weights: gib(x.weights), kv_cache: gib(x.kv_cache), overhead: gib(x.overhead),
       total: gib(x.total), raw: gib(x.raw), effective: gib(x.effective),
-      factor: fixed(x.factor, 2) + "×", headroom: gib(x.headroom),
-      min_gpus: x.min_gpus ? `${x.min_gpus}× ${g.name}` : `none up to ${g.max_gpus}× ${g.name}`,
+      factor: fixed(x.factor, 2) + "×", headroom: gib(x.headroom), need: gib(x.need), limit: gib(x.limit),
+      min_gpus: x.min_gpus ? `${x.min_gpus}× ${g.name}` : `none up to ${x.node_max_gpus}× ${g.name}`,
       max_context: x.max_context ? tokens(x.max_context) + " tokens" : "none",
       kv_per_token: fixed(x.kv_per_token, 0) + " bytes",
       tps: speed(x.tps), aggregate: speed(x.aggregate),
@@ -225,13 +282,12 @@
     const m = D.model[s.model];
     if (!m) return s;
     if (!m.quants[s.quant]) s.quant = defaultQuant(m);
-    const Q = D.quant[s.quant];
-    if (changed !== "runtime" && !Q.runtimes.includes(s.runtime)) s.runtime = Q.runtimes[0];
+    const Q = D.quant[s.quant], g = D.gpu[s.gpu], rs = g ? runtimesOn(D, Q, g) : Q.runtimes;
+    if (changed !== "runtime" && !rs.includes(s.runtime)) s.runtime = rs[0] || Q.runtimes[0];
     const r = D.runtime[s.runtime];
     if (r && changed !== "kv" && !r.kv_dtypes.includes(s.kv)) s.kv = r.default_kv_dtype;
     if (changed === "model" && whole(s.context) > m.max_context) s.context = String(m.max_context);
-    const g = D.gpu[s.gpu];
-    if (g && changed === "gpu" && whole(s.count) > g.max_gpus) s.count = String(g.max_gpus);
+    if (g && changed === "gpu" && whole(s.count) > g.node_max_gpus) s.count = String(g.node_max_gpus);
     return s;
   }
 
@@ -246,14 +302,10 @@
     for (const key of KEYS) if (p.has(key)) s[key] = p.get(key);
     s.model = s.model ?? form.dataset.defaultModel;
     s.gpu = s.gpu ?? form.dataset.defaultGpu;
-    // Fill in what the link leaves out, so every field shows a value; what it gives is kept,
-    // valid or not.
+    // Fill in what the link leaves out (runtime and KV cache: compute()'s defaults), so every
+    // field shows a value; what it gives is kept, valid or not.
     const m = D.model[s.model];
     if (m && s.quant == null) s.quant = defaultQuant(m);
-    const Q = m && m.quants[s.quant] && D.quant[s.quant];
-    if (Q && s.runtime == null) s.runtime = Q.runtimes[0];
-    const r = D.runtime[s.runtime];
-    if (r && s.kv == null) s.kv = r.default_kv_dtype;
     if (m && s.context == null) s.context = String(Math.min(D.raw.default_context, m.max_context));
     s.batch = s.batch ?? "1";
     return s;
@@ -284,13 +336,13 @@
     const Q = D.quant[s.quant];
     fillSelect(field("quant"), m ? quantsOf(D, m).map((q) => [q.id, q.name]) : [], s.quant);
     const now = x.error ? s : x.state, r = D.runtime[now.runtime];
-    fillSelect(field("runtime"), Q ? Q.runtimes.map((id) => [id, D.runtime[id].name]) : [], now.runtime);
+    fillSelect(field("runtime"), Q && g ? runtimesOn(D, Q, g).map((id) => [id, D.runtime[id].name]) : [], now.runtime);
     fillSelect(field("kv"), r ? r.kv_dtypes.map((id) => [id, D.kv[id].name]) : [], now.kv);
     const gpus = field("gpu"), stray = gpus.querySelector(".stray");
     if (stray) stray.remove();
     if (!g) gpus.prepend(Object.assign(new Option(s.gpu + " (not available)", s.gpu), { className: "stray" }));
     gpus.value = s.gpu;
-    const counts = g ? Array.from({ length: g.max_gpus }, (_, i) => [String(i + 1), String(i + 1)]) : [];
+    const counts = g ? Array.from({ length: g.node_max_gpus }, (_, i) => [String(i + 1), String(i + 1)]) : [];
     const fewest = x.error ? "Fewest that fit" : `Fewest that fit (${x.min_gpus || "none"})`;
     fillSelect(field("count"), [["", fewest], ...counts], s.count ?? "");
     for (const key of ["context", "batch"]) {

@@ -141,10 +141,11 @@ def test_back_and_forward_return_to_earlier_setups(page: Page) -> None:
     assert_page_equals_cli(page, query(page))
 
 
-def test_the_card_count_goes_from_one_to_the_cards_maximum(page: Page, catalog: Catalog) -> None:
+def test_the_card_count_goes_from_one_to_the_cards_physical_limit(page: Page, catalog: Catalog) -> None:
     open_calculator(page, "?gpu=h100-sxm")
     options = page.locator("#calc-count option").evaluate_all("os => os.map(o => o.value)")
-    assert options == ["", *[str(n) for n in range(1, catalog.gpus["h100-sxm"].max_gpus + 1)]]
+    most = catalog.gpus["h100-sxm"].node_max_gpus
+    assert options == ["", *[str(n) for n in range(1, most + 1)]]
 
 
 def test_context_presets_stop_at_the_models_maximum(page: Page, catalog: Catalog) -> None:
