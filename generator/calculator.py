@@ -9,8 +9,8 @@ out, on numbers computed here, in the engine's own order of operations:
   the seed's recommended card count (``max_gpus``) and the physical limit (``node_max_gpus``);
 - per runtime: the platforms it runs on, the share of each card it uses, whether it has
   pipeline stages, its per-card fixed bytes and compute buffer per context token;
-- per model: the cache facts (KV elements per layer and token, layer counts, window, linear
-  state, KV heads, MLA) and the tensor-parallel width per card count (``tensor[n − 1]``; the
+- per model: the cache facts (KV elements per token of the growing and of the sliding-window
+  layers, the window, the linear-attention state, KV heads, MLA) and the tensor-parallel width per card count (``tensor[n − 1]``; the
   rest of n are pipeline stages);
 - per model × quantization, the weights as ``fit.tensors.estimate_weights`` sizes them:
   ``w`` for every runtime, ``g`` when llama.cpp (GGUF files only) sizes them otherwise. Each is
@@ -112,6 +112,7 @@ def _commands(catalog: Catalog, quant: Quantization) -> dict[str, str]:
 def _model(catalog: Catalog, model: Model, most_cards: int) -> dict[str, Any]:
     arch = model.architecture
     growing, windowed = attention_layer_counts(arch)
+    per_layer = kv_elements_per_layer_token(arch)
     quants = {}
     for q_id in model.quantizations:
         quant = catalog.quantizations[q_id]
@@ -132,9 +133,10 @@ def _model(catalog: Catalog, model: Model, most_cards: int) -> dict[str, Any]:
         "tied": arch.tie_word_embeddings,
         "quants": quants,
         "kv": {
-            "elements_per_layer_token": kv_elements_per_layer_token(arch),
-            "growing_layers": growing,
-            "windowed_layers": windowed,
+            # Elements per token over the layers that keep every token, and over the
+            # sliding-window layers (cached at full length by a runtime that ignores windows).
+            "growing": growing * per_layer,
+            "windowed": windowed * per_layer,
             "window": arch.sliding_window.window if arch.sliding_window else 0,
             "state_bytes": (
                 estimate_linear_state_bytes(arch.linear_attention) if arch.linear_attention else 0
