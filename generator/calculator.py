@@ -10,8 +10,8 @@ out, on numbers computed here, in the engine's own order of operations:
 - per runtime: the platforms it runs on, the share of each card it uses, whether it has
   pipeline stages, its per-card fixed bytes and compute buffer per context token;
 - per model: the cache facts (KV elements per token of the growing and of the sliding-window
-  layers, the window, the linear-attention state, KV heads, MLA) and the tensor-parallel width per card count (``tensor[n − 1]``; the
-  rest of n are pipeline stages);
+  layers, the window, the linear-attention state, KV heads, MLA) and the tensor-parallel width
+  per card count (``tensor[n − 1]``; the rest of n are pipeline stages);
 - per model × quantization, the weights as ``fit.tensors.estimate_weights`` sizes them:
   ``w`` for every runtime, ``g`` when llama.cpp (GGUF files only) sizes them otherwise. Each is
   ``[embedding, head, layers, routed]``: the token embeddings, what ``placement.make_shapes``

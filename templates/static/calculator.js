@@ -187,11 +187,11 @@
     const { m, Q, g, r, count: n } = x, on = `${n}× ${g.name}`;
     return {
       verdict: WORDS[x.verdict],
-      summary: `${m.name} at ${Q.name} with ${r.name} on ${on}: ` + (x.need == null ? "no layout." :
+      summary: `${m.name} at ${Q.name} with ${r.name} on ${on}: ` + (x.need == null ? "no layout on that many cards." :
         `the fullest card holds ${gib(x.need)} of the ${gib(x.limit)} it may use, ` +
         (x.headroom < 0 ? gib(-x.headroom) + " too much." : gib(x.headroom) + " to spare.")) +
         ` The guide's planning rule (${gib(x.total)} of ${gib(x.effective)} effective, up to ` +
-        `${g.max_gpus} cards): ` + (x.planning_fits && x.within ? "fits." : "a stretch."),
+        `${g.max_gpus} cards) ` + (x.planning_fits && x.within ? "accepts it." : "does not."),
       factor: fixed(x.factor, 2) + "×",
       min_gpus: x.min_gpus ? `${x.min_gpus}× ${g.name}` : `none up to ${x.node_max_gpus}× ${g.name}`,
       max_context: x.max_context ? tokens(x.max_context) + " tokens" : "none",

@@ -81,7 +81,7 @@ def random_states(catalog: Catalog, n: int, seed: int) -> list[dict[str, Any]]:
     """
     rng = random.Random(seed)
     models, gpus = list(catalog.models.values()), list(catalog.gpus.values())
-    states = []
+    states: list[dict[str, Any]] = []
     while len(states) < n:
         model, gpu = rng.choice(models), rng.choice(gpus)
         quants = [
@@ -135,7 +135,7 @@ def test_the_page_computes_what_fitatlas_fit_prints_for_500_random_configuration
     open_calculator(page)
     computed = page.evaluate(EVALUATE, states)
     problems: list[str] = []
-    clis = []
+    clis: list[dict[str, Any]] = []
     with catalog_loaded_once():
         for state, result in zip(states, computed, strict=True):
             cli, err = fit_json(state)
@@ -161,7 +161,9 @@ def test_the_page_computes_what_fitatlas_fit_prints_for_500_random_configuration
     ), "no tensor-parallel layout with pipeline stages"
     # Both sides of the planning margin, and a fit outside it (tight for that reason alone).
     assert {c["planning_fits"] for c in clis} == {True, False}
-    assert any(c["fits"] and not (c["planning_fits"] and c["within_recommended_cards"]) for c in clis)
+    assert any(
+        c["fits"] and not (c["planning_fits"] and c["within_recommended_cards"]) for c in clis
+    )
 
 
 def test_the_in_process_cli_prints_what_the_installed_command_prints(catalog: Catalog) -> None:
@@ -175,7 +177,7 @@ def test_the_in_process_cli_prints_what_the_installed_command_prints(catalog: Ca
         assert json.loads(done.stdout) == fit_json(state)[0]
 
 
-BAD_STATES = [
+BAD_STATES: list[dict[str, Any]] = [
     {"model": "no-such-model", "quant": "q4_k_m", "gpu": "rtx-4090"},
     {"model": "llama-3.1-8b", "quant": "q4_k_m", "gpu": "no-such-gpu"},
     {"model": "llama-3.1-8b", "quant": "no-such-quant", "gpu": "rtx-4090"},
