@@ -1,9 +1,28 @@
 """Calculator data: the engine's coefficients, exported for the in-browser calculator. Pure.
 
 All modelling stays in Python. The page's script only does the arithmetic this module spells
-out, on numbers computed here: weights and active weights per model × quantization (bytes), KV
-elements per token and layer counts, linear-attention state, runtime overheads (bytes), capacity
-per GPU × card count (bytes), bandwidths, prices, and the parallel layouts per card count.
+out, on numbers computed here, in the engine's own order of operations:
+
+- per GPU: its platform, the bytes one card offers before rounding (``card_bytes``: VRAM ×
+  usable share × GiB; the card's capacity is its round(), raw and effective VRAM of n cards are
+  round(card_bytes × n) and round(card_bytes × n × factor), the factor being 1 for one card),
+  the seed's recommended card count (``max_gpus``) and the physical limit (``node_max_gpus``);
+- per runtime: the platforms it runs on, the share of each card it uses, whether it has
+  pipeline stages, its per-card fixed bytes and compute buffer per context token;
+- per model: the cache facts (KV elements per token of the growing and of the sliding-window
+  layers, the window, the linear-attention state, KV heads, MLA) and the tensor-parallel width
+  per card count (``tensor[n − 1]``; the rest of n are pipeline stages);
+- per model × quantization, the weights as ``fit.tensors.estimate_weights`` sizes them:
+  ``w`` for every runtime, ``g`` when llama.cpp (GGUF files only) sizes them otherwise. Each is
+  ``[embedding, head, layers, routed]``: the token embeddings, what ``placement.make_shapes``
+  puts with the output (the output projection, or the embeddings when tied, plus the rest),
+  the repeating layers in order as ``[values, pattern]`` (layer i holds
+  ``values[int(pattern[i], 36)]`` bytes; a bare number when every layer holds the same), and
+  the routed experts' bytes (0 for a dense model). The total is the layers plus the head, plus
+  the embeddings when they are not tied; the active weights follow ``WeightSizes.active``;
+- per quantization × runtime, the launch command before its flags, with ``%o`` and ``%b`` for
+  the owner and name of the model's Hugging Face repository.
+
 ``tests/browser/test_calculator_parity.py`` checks the page against ``fitatlas fit --json``.
 """
 
@@ -11,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.catalog.schema import Catalog, Model
+from generator.catalog.schema import Catalog, Model, Quantization
 from generator.fit.commands import (
     KV_FLAGS,
     TGI_QUANT_FLAGS,
@@ -21,30 +40,35 @@ from generator.fit.commands import (
 )
 from generator.fit.engine import DEFAULT_CONTEXT
 from generator.fit.memory import (
+    GIB,
     MIB,
     attention_layer_counts,
     estimate_linear_state_bytes,
-    estimate_weight_bytes,
     kv_elements_per_layer_token,
 )
-from generator.fit.verdict import TIGHT_SHARE, compute_capacity, link_bandwidth_of
+from generator.fit.placement import make_shapes
+from generator.fit.tensors import WeightSizes, estimate_weights
+from generator.fit.verdict import TIGHT_SHARE, link_bandwidth_of, scaling_factor_of
 
 #: Bumped whenever a field changes meaning, so a cached page never misreads new data.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+#: Digits of a layer pattern: value indices in base 36.
+PATTERN_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def make_calculator_data(catalog: Catalog) -> dict[str, Any]:
     """Everything the calculator needs, as plain JSON values."""
+    most_cards = max(g.node_max_gpus for g in catalog.gpus.values())
     return {
         "version": FORMAT_VERSION,
         "default_context": DEFAULT_CONTEXT,
         "tight_share": TIGHT_SHARE,
-        "models": [_model(catalog, m) for m in catalog.models.values()],
+        "models": [_model(catalog, m, most_cards) for m in catalog.models.values()],
         "quantizations": [
-            {"id": q.id, "name": q.name, "bits_per_weight": q.bits_per_weight,
-             "runtimes": list(q.runtimes), "format": q.format,
+            {"id": q.id, "name": q.name, "runtimes": list(q.runtimes), "format": q.format,
              # Values of --quantization (vLLM) / --quantize (TGI), when the launcher needs one.
-             "quant_flags": _quant_flags(q.id)}
+             "quant_flags": _quant_flags(q.id), "commands": _commands(catalog, q)}
             for q in catalog.quantizations.values()
         ],
         "kv_dtypes": [
@@ -54,8 +78,14 @@ def make_calculator_data(catalog: Catalog) -> dict[str, Any]:
         "runtimes": [
             {"id": r.id, "name": r.name, "split": r.split, "kv_dtypes": list(r.kv_dtypes),
              "default_kv_dtype": r.default_kv_dtype, "launcher": r.launcher,
+             "platforms": list(r.platforms), "memory_utilization": r.memory_utilization,
+             "pipeline_parallel": r.pipeline_parallel,
+             # Pooled overhead on n cards: round(per_card_bytes × n + buffer_bytes +
+             # buffer_bytes_per_token × context); on each card: fixed_bytes +
+             # round(buffer_bytes_per_token × context) (sizing.Sizing._plan).
              "per_card_bytes": r.per_gpu_overhead_mib * MIB,
              "buffer_bytes": r.compute_buffer_mib * MIB,
+             "fixed_bytes": round(r.per_gpu_overhead_mib * MIB) + round(r.compute_buffer_mib * MIB),
              "buffer_bytes_per_token": r.compute_buffer_bytes_per_token,
              "efficiency": r.decode_efficiency, "step_overhead_ms": r.decode_step_overhead_ms,
              # False: windowed layers are cached at full length, so the page adds a model's
@@ -73,61 +103,82 @@ def _quant_flags(quant_id: str) -> dict[str, str]:
     return {launcher: flag for launcher, flag in flags.items() if flag}
 
 
-def _model(catalog: Catalog, model: Model) -> dict[str, Any]:
+def _commands(catalog: Catalog, quant: Quantization) -> dict[str, str]:
+    """Each runtime's command before its flags, for a model whose repository is ``%o/%b``."""
+    model = next(iter(catalog.models.values())).model_copy(update={"hf_repo": "%o/%b"})
+    return {r: render_base_command(model, quant, catalog.runtimes[r]) for r in quant.runtimes}
+
+
+def _model(catalog: Catalog, model: Model, most_cards: int) -> dict[str, Any]:
     arch = model.architecture
     growing, windowed = attention_layer_counts(arch)
-    active_b = model.active_params_b or model.params_b
+    per_layer = kv_elements_per_layer_token(arch)
     quants = {}
     for q_id in model.quantizations:
         quant = catalog.quantizations[q_id]
-        bits = model.bits_per_weight(quant)
-        quants[q_id] = {
-            "weights_bytes": estimate_weight_bytes(model.params_b, bits),
-            "active_weights_bytes": estimate_weight_bytes(active_b, bits),
-            "commands": {
-                r: render_base_command(model, quant, catalog.runtimes[r]) for r in quant.runtimes
-            },
-        }
-    most_cards = max(g.max_gpus for g in catalog.gpus.values())
-    layouts = {}
-    for cards in range(1, most_cards + 1):
-        layout = plan_parallel_layout(arch, cards)
-        layouts[str(cards)] = [layout.tensor, layout.pipeline]
-    return {
+        plain = estimate_weights(model, quant)
+        sizes = {"w": _sizes(plain, arch.tie_word_embeddings)}
+        if any(catalog.runtimes[r].launcher == "llama-cpp" for r in quant.runtimes):
+            gguf = estimate_weights(model, quant, gguf=True)
+            if gguf != plain:
+                sizes["g"] = _sizes(gguf, arch.tie_word_embeddings)
+        quants[q_id] = sizes
+    entry: dict[str, Any] = {
         "id": model.id,
         "name": model.name,
         "hf_repo": model.hf_repo,
         "max_context": model.max_context,
+        "layers": arch.layers,
         "attention_heads": arch.attention_heads,
+        "tied": arch.tie_word_embeddings,
         "quants": quants,
         "kv": {
-            "elements_per_layer_token": kv_elements_per_layer_token(arch),
-            "growing_layers": growing,
-            "windowed_layers": windowed,
+            # Elements per token over the layers that keep every token, and over the
+            # sliding-window layers (cached at full length by a runtime that ignores windows).
+            "growing": growing * per_layer,
+            "windowed": windowed * per_layer,
             "window": arch.sliding_window.window if arch.sliding_window else 0,
             "state_bytes": (
                 estimate_linear_state_bytes(arch.linear_attention) if arch.linear_attention else 0
             ),
+            "kv_heads": arch.kv_heads,
+            "mla": arch.mla is not None,
         },
-        "layouts": layouts,
+        "tensor": [plan_parallel_layout(arch, n).tensor for n in range(1, most_cards + 1)],
     }
+    if arch.experts and arch.experts_per_token:
+        # WeightSizes.active: the routed experts a token is not sent to are not read.
+        entry["idle_expert_share"] = 1 - arch.experts_per_token / arch.experts
+    return entry
+
+
+def _sizes(sizes: WeightSizes, tied: bool) -> list[Any]:
+    """[embedding, head, layers, routed] as the module docstring describes them."""
+    shapes = make_shapes(sizes, tied)
+    values = list(dict.fromkeys(sizes.layers))
+    layers: Any = values[0]
+    if len(values) > 1:
+        if len(values) > len(PATTERN_DIGITS):
+            raise ValueError(f"{len(values)} different layer sizes; the pattern has 36 digits")
+        layers = [values, "".join(PATTERN_DIGITS[values.index(b)] for b in sizes.layers)]
+    return [shapes.embed_weights, shapes.head_weights, layers, shapes.routed_experts]
 
 
 def _gpu(catalog: Catalog, gpu_id: str) -> dict[str, Any]:
     gpu = catalog.gpus[gpu_id]
     link = catalog.interconnect_of(gpu)
-    capacities = []
-    for cards in range(1, gpu.max_gpus + 1):
-        c = compute_capacity(gpu, link, cards)
-        capacities.append({"raw": c.raw, "effective": c.effective, "factor": c.scaling_factor})
     return {
         "id": gpu.id,
         "name": gpu.name,
         "vendor": gpu.vendor,
         "class": gpu.gpu_class,
+        "platform": gpu.platform,
         "max_gpus": gpu.max_gpus,
+        "node_max_gpus": gpu.node_max_gpus,
         "bandwidth_gbps": gpu.memory_bandwidth_gbps,
         "link_gbps": link_bandwidth_of(gpu, link),
         "price_per_hour_usd": gpu.price_per_hour_usd,
-        "capacities": capacities,
+        # verdict.compute_capacity's per_card, and the factor it applies from two cards on.
+        "card_bytes": gpu.vram_gib * gpu.usable_vram_fraction * GIB,
+        "factor": scaling_factor_of(gpu, link),
     }

@@ -9,36 +9,35 @@
   "use strict";
   const GIB = 2 ** 30;
   const KEYS = ["model", "quant", "context", "batch", "kv", "runtime", "gpu", "count"];
+  const BYTES = ["weights", "kv_cache", "overhead", "total", "raw", "effective", "headroom", "need", "limit"];
   const WORDS = {
     fits: "Fits", tight: "Fits, tight", "does-not-fit": "Does not fit",
-    "over-card-limit": "Over card limit",
   };
 
   /* ---- numbers written as the site's template filters write them (generator/templating.py) */
 
   // Python's format(x, ",.Nf"): the exact binary value rounded half to even, thousands grouped.
   // toFixed rounds exact ties away from zero, so a tie is detected on 60 exact digits.
+  // (e: the exact digits, p: where the point is, h: the digits kept, i and f: the whole and
+  // fractional parts printed.)
   const fixed = (x, d) => {
-    const a = Math.abs(x), exact = a.toFixed(60), dot = exact.indexOf(".");
-    const head = exact.slice(0, d ? dot + 1 + d : dot);
-    const tie = /^50*$/.test(exact.slice(dot + 1 + d)) && !(head.slice(-1) & 1);
-    const [whole, frac] = (tie ? head : a.toFixed(d)).split(".");
-    return (x < 0 ? "-" : "") + whole.replace(/\B(?=(\d{3})+$)/g, ",") + (frac ? "." + frac : "");
+    const a = Math.abs(x), e = a.toFixed(60), p = e.indexOf("."), h = e.slice(0, d ? p + 1 + d : p);
+    const tie = /^50*$/.test(e.slice(p + 1 + d)) && !(h.slice(-1) & 1);
+    const [i, f] = (tie ? h : a.toFixed(d)).split(".");
+    return (x < 0 ? "-" : "") + i.replace(/\B(?=(\d{3})+$)/g, ",") + (f ? "." + f : "");
   };
-  const gib = (b) => fixed(b / GIB, 1) + " GiB";
+  const gib = (b) => (b == null ? "—" : fixed(b / GIB, 1) + " GiB");
   const speed = (v) => fixed(v, v < 100 ? 1 : 0);
-  const money = (v, suffix = "/h") => (v == null ? "—" : "$" + fixed(v, 2) + suffix);
-  const tokens = (v) =>
-    v >= 1048576 && v % 1048576 === 0 ? v / 1048576 + "M"
-      : v >= 1024 && v % 1024 === 0 ? v / 1024 + "K" : fixed(v, 0);
+  const money = (v, unit = "/h") => (v == null ? "—" : "$" + fixed(v, 2) + unit);
+  const tokens = (v) => (v % 1048576 ? (v % 1024 ? fixed(v, 0) : v / 1024 + "K") : v / 1048576 + "M");
   // Python's round(): half to even (the engine rounds runtime overhead with it).
-  const roundEven = (x) => {
+  const rnd = (x) => {
     const f = Math.floor(x), r = x - f;
     return r > 0.5 || (r === 0.5 && f % 2) ? f + 1 : f;
   };
   // A whole number of tokens, cards or sequences as typed: "8192", "32k" (× 1024); else NaN.
   const whole = (raw) => {
-    const m = /^\s*(\d+)\s*([kK]?)\s*$/.exec(String(raw));
+    const m = /^\s*(\d+)\s*(k?)\s*$/i.exec(String(raw));
     return m ? +m[1] * (m[2] ? 1024 : 1) : NaN;
   };
 
@@ -49,132 +48,135 @@
     raw, model: byId(raw.models), quant: byId(raw.quantizations), kv: byId(raw.kv_dtypes),
     runtime: byId(raw.runtimes), gpu: byId(raw.gpus),
   });
-  const quantsOf = (D, m) => D.raw.quantizations.filter((q) => q.id in m.quants);
+  const quantsIn = (D, m) => D.raw.quantizations.filter((q) => q.id in m.quants);
+  // The runtimes that load Q and run on g's platform, in the format's order (engine.runtimes_on).
+  const runsOn = (D, Q, g) => Q.runtimes.filter((id) => D.runtime[id].platforms.includes(g.platform));
 
-  // Launch flags per launcher (generator/fit/commands.py); null: the runtime cannot run it.
+  // Launch flags per launcher (generator/fit/commands.py), from the model, the card count, the
+  // context, the batch, each card's bytes of weights and cache, and the format's flag for this
+  // launcher; false: the runtime cannot run it. Flags left out are false (the command drops them).
   const FLAGS = {
-    vllm(m, Q, n, c, b) {
-      const [tp, pp] = m.layouts[n], f = ["--tensor-parallel-size " + tp];
-      if (pp > 1) f.push("--pipeline-parallel-size " + pp);
-      f.push("--max-model-len " + c);
-      if (Q.quant_flags.vllm) f.push("--quantization " + Q.quant_flags.vllm);
-      if (b > 1) f.push("--max-num-seqs " + b);
-      return f;
-    },
-    tgi(m, Q, n, c, b) {
-      if (m.attention_heads % n) return null;
-      const f = ["--num-shard " + n, "--max-input-tokens " + (c - 1), "--max-total-tokens " + c];
-      if (Q.quant_flags.tgi) f.push("--quantize " + Q.quant_flags.tgi);
-      if (b > 1) f.push("--max-concurrent-requests " + b);
-      return f;
-    },
-    "llama-cpp"(m, Q, n, c, b) {
-      const f = ["-ngl 999", "-c " + c * b];
-      if (b > 1) f.push("--parallel " + b);
-      if (n > 1) f.push("--tensor-split " + Array(n).fill("1").join(","));
-      return f;
-    },
-    // share: GiB per card rounded up to a tenth; String() prints it as Python's :g does.
-    exllamav2(m, Q, n, c, b, share) {
-      const f = ["-l " + c];
-      if (n > 1) f.unshift("-gs " + Array(n).fill(String(Math.ceil(share * 10) / 10)).join(","));
-      return f;
-    },
+    vllm: (m, n, c, b, _, f, t = m.tensor[n - 1]) => ["--tensor-parallel-size " + t,
+      n > t && "--pipeline-parallel-size " + n / t, "--max-model-len " + c,
+      f && "--quantization " + f, b > 1 && "--max-num-seqs " + b],
+    tgi: (m, n, c, b, _, f) => !(m.attention_heads % n) && ["--num-shard " + n,
+      "--max-input-tokens " + (c - 1), "--max-total-tokens " + c, f && "--quantize " + f,
+      b > 1 && "--max-concurrent-requests " + b],
+    "llama-cpp": (m, n, c, b) =>
+      ["-ngl 999", "-c " + c * b, b > 1 && "--parallel " + b, n > 1 && "--tensor-split " + Array(n).fill(1)],
+    // GiB per card rounded up to a tenth; String() prints it as Python's :g does.
+    exllamav2: (m, n, c, b, shares) =>
+      [n > 1 && "-gs " + shares.map((x) => Math.ceil(x / GIB * 10) / 10), "-l " + c],
+    mlx: () => [],
   };
 
   const fail = (error, field) => ({ error, field });
+  const none = (v) => v == null || v === "";
+
+  // The engine's Sizing for runtime R and KV dtype K (fit/sizing.py, placement.py, memory.py):
+  // weights as R loads them, the cache of b sequences, the layout and fullest card on n cards.
+  function sizing(m, q, g, R, K, b) {
+    const [E, H, L, routed] = (R.launcher == "llama-cpp" && q.g) || q.w, N = m.layers, v = m.kv;
+    const P = [0], lay = R.split == "layer";
+    for (let i = 0; i < N; i++) P.push(P[i] + (L[1] ? L[0][parseInt(L[1][i], 36)] : L));
+    const W = R.sliding_window_cache ? v.windowed : 0, G = v.growing + v.windowed - W;
+    const cache = (c, n, [g, w, s] = [G, W, v.state_bytes]) =>
+      (Math.ceil((g * c + w * Math.min(c, v.window)) * K.bits / 8) + s) * n;
+    const cap = rnd(g.card_bytes), weights = P[N] + H + (m.tied ? 0 : E);
+    // Layer split: llama.cpp's layers per card (placement.llama_cpp_layers), the head on the
+    // last. Tensor parallel: t shards of p stages of even_layers, each shard holding its
+    // stage's weights ÷ t and its share of the KV heads (placement.shard_kv_layout).
+    // [[weights, layers] per card, the shard's cache], or null: no pipeline stages here.
+    const layout = (n) => {
+      const cards = [], t = lay ? 1 : m.tensor[n - 1], p = n / t;
+      const at = (i) => (lay ? Math.min(N, Math.ceil(i * (N + 1) / p)) : Math.floor(N * i / p));
+      if (p > 1 && !lay && !R.pipeline_parallel) return null;
+      for (let i = 0; i < p; i++) {
+        const w = P[at(i + 1)] - P[at(i)] + (lay || i ? 0 : E) + (i == p - 1 && (lay || !m.tied || p > 1) ? H : 0);
+        for (let s = 0; s < t; s++) cards.push([rnd(w / t), at(i + 1) - at(i)]);
+      }
+      const x = v.mla ? 1 : Math.max(1, Math.floor(v.kv_heads / t)) / v.kv_heads;
+      // One shard (t = 1) keeps the whole cache: these are then G, W and the state unchanged.
+      return { cards, kv: [rnd(G * x), rnd(W * x), rnd(v.state_bytes / t)] };
+    };
+    // Each card's weights and cache at context c; the fullest card's bytes with its overhead.
+    const shares = (Y, c) => Y.cards.map(([w, l]) => w + rnd(cache(c, b, Y.kv) * l / N));
+    const need = (Y, c) => Math.max(...shares(Y, c)) + R.fixed_bytes + rnd(R.buffer_bytes_per_token * c);
+    return {
+      cache, layout, shares, need, weights, perToken: Math.ceil(G * K.bits / 8),
+      active: weights - (m.tied ? 0 : E) - rnd(routed * (m.idle_expert_share || 0)),
+      limit: cap - rnd(cap * (1 - R.memory_utilization)), cap,
+    };
+  }
 
   function compute(D, s) {
-    const m = D.model[s.model];
-    if (!m) return fail(`There is no model “${s.model}” in the catalog.`, "model");
-    const q = m.quants[s.quant], Q = D.quant[s.quant];
-    if (!q) {
-      const ids = quantsOf(D, m).map((x) => x.id).join(", ");
-      return fail(`${m.name} is not published as “${s.quant}”; it is: ${ids}.`, "quant");
-    }
-    const g = D.gpu[s.gpu];
-    if (!g) return fail(`There is no GPU “${s.gpu}” in the catalog.`, "gpu");
-    const rid = s.runtime || Q.runtimes[0], r = D.runtime[rid];
-    if (!r || !Q.runtimes.includes(rid)) {
-      return fail(`“${rid}” does not load ${Q.name}; runtimes that do: ${Q.runtimes.join(", ")}.`, "runtime");
-    }
-    const kid = s.kv || r.default_kv_dtype, k = D.kv[kid];
-    if (!k || !r.kv_dtypes.includes(kid)) {
-      return fail(`${r.name} has no “${kid}” KV cache; it offers: ${r.kv_dtypes.join(", ")}.`, "kv");
-    }
-    const ctx = s.context == null || s.context === ""
-      ? Math.min(D.raw.default_context, m.max_context) : whole(s.context);
-    if (!(ctx >= 1 && ctx <= m.max_context)) {
-      return fail(`Context must be a whole number of tokens from 1 to ${fixed(m.max_context, 0)} ` +
-        `for ${m.name}, not “${s.context}”.`, "context");
-    }
-    const b = s.batch == null || s.batch === "" ? 1 : whole(s.batch);
-    if (!(b >= 1)) return fail(`Concurrent sequences must be a whole number from 1, not “${s.batch}”.`, "batch");
-    const auto = s.count == null || s.count === "";
-    const asked = auto ? 0 : whole(s.count);
-    if (!auto && !(asked >= 1 && asked <= g.max_gpus)) {
-      return fail(`${g.name} goes from 1 to ${g.max_gpus} card${g.max_gpus > 1 ? "s" : ""}, ` +
-        `not “${s.count}”.`, "count");
-    }
+    const m = D.model[s.model], q = m && m.quants[s.quant], Q = D.quant[s.quant], g = D.gpu[s.gpu];
+    if (!m) return fail(`There is no model “${s.model}”.`, "model");
+    if (!q) return fail(`${m.name} is not published as “${s.quant}”.`, "quant");
+    if (!g) return fail(`There is no GPU “${s.gpu}”.`, "gpu");
+    const here = runsOn(D, Q, g), rid = s.runtime || here[0] || Q.runtimes[0], r = D.runtime[rid];
+    if (!r || !Q.runtimes.includes(rid)) return fail(`“${rid}” does not load ${Q.name}.`, "runtime");
+    if (!here.length) return fail(`No runtime for ${Q.name} runs on ${g.name}.`, "quant");
+    if (!here.includes(rid)) return fail(`${r.name} does not run on ${g.name}.`, "runtime");
+    const kid = s.kv || r.default_kv_dtype, k = D.kv[kid], top = m.max_context, most = g.node_max_gpus;
+    if (!k || !r.kv_dtypes.includes(kid)) return fail(`${r.name} has no “${kid}” KV cache.`, "kv");
+    const ctx = none(s.context) ? Math.min(D.raw.default_context, top) : whole(s.context);
+    if (!(ctx >= 1 && ctx <= top)) return fail(`Context must be 1 to ${fixed(top, 0)} tokens for ${m.name}, not “${s.context}”.`, "context");
+    const b = none(s.batch) ? 1 : whole(s.batch), auto = none(s.count), asked = auto ? 0 : whole(s.count);
+    if (!(b >= 1)) return fail(`Sequences: a whole number from 1, not “${s.batch}”.`, "batch");
+    if (!auto && !(asked >= 1 && asked <= most)) return fail(`${g.name}: 1 to ${most} cards, not “${s.count}”.`, "count");
 
-    // Memory (memory.py): KV layers as the runtime caches them, ceil per sequence, × batch.
-    const win = r.sliding_window_cache ? m.kv.windowed_layers : 0;
-    const grow = m.kv.growing_layers + m.kv.windowed_layers - win;
-    const E = m.kv.elements_per_layer_token, bits = k.bits;
-    const seqKV = (c) =>
-      Math.ceil((grow * c + win * Math.min(c, m.kv.window)) * E * bits / 8) + m.kv.state_bytes;
-    const overhead = (n, c) =>
-      roundEven(r.per_card_bytes * n + r.buffer_bytes + r.buffer_bytes_per_token * c);
-    const need = (n, c) => q.weights_bytes + seqKV(c) * b + overhead(n, c);
-    const cap = (n) => g.capacities[n - 1];
-
-    let min = null;
-    for (let n = 1; n <= g.max_gpus && !min; n++) if (need(n, ctx) <= cap(n).effective) min = n;
-    const n = asked || min || g.max_gpus, C = cap(n);
-
-    // Longest context on n cards: memory never shrinks as context grows, so bisect for the
-    // exact boundary (the engine interpolates, and finds the same one). lo fits, hi does not.
-    let lo = 1, hi = m.max_context, maxContext = 0;
-    if (need(n, lo) <= C.effective) {
-      if (need(n, hi) <= C.effective) lo = hi;
+    // The fullest card against the runtime's card limit decides (engine.compute_fit).
+    const S = sizing(m, q, g, r, k, b), fitsOn = (n, c) => {
+      const Y = S.layout(n);
+      return Y && S.need(Y, c) <= S.limit;
+    };
+    let min = null, lo = 1, hi = top, mc = 0;
+    for (let n = most; n; n--) if (fitsOn(n, ctx)) min = n;
+    const n = asked || min || most, Y = S.layout(n), f = n > 1 ? g.factor : 1;
+    // Longest context on n cards: the fullest card never shrinks as context grows, so bisect
+    // for the exact boundary (the engine interpolates, and finds the same one).
+    if (fitsOn(n, lo)) {
+      if (fitsOn(n, hi)) lo = hi;
       while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);
-        if (need(n, mid) <= C.effective) lo = mid; else hi = mid;
+        if (fitsOn(n, mid)) lo = mid; else hi = mid;
       }
-      maxContext = lo;
+      mc = lo;
     }
 
-    const kvBytes = seqKV(ctx) * b, over = overhead(n, ctx);
-    const total = q.weights_bytes + kvBytes + over, headroom = C.effective - total;
-    const verdict = headroom < 0 ? "does-not-fit"
-      : headroom < D.raw.tight_share * C.effective ? "tight" : "fits";
+    // The pooled figures: the seed's planning margin (effective VRAM against the total).
+    const kvb = S.cache(ctx, b), effective = rnd(g.card_bytes * n * f);
+    const over = rnd(r.per_card_bytes * n + r.buffer_bytes + r.buffer_bytes_per_token * ctx);
+    const total = S.weights + kvb + over, planning = effective - total, within = n <= g.max_gpus;
+    const need = Y && S.need(Y, ctx), headroom = Y && S.limit - need;
+    const verdict = !Y || headroom < 0 ? "does-not-fit"
+      : headroom < D.raw.tight_share * S.cap || planning < 0 || !within ? "tight" : "fits";
 
     // Decode (speed.py): one step reads the active weights and every sequence's cache.
-    const bw = r.split === "tensor" && n > 1 ? g.bandwidth_gbps * n * C.factor : g.bandwidth_gbps;
-    const tps = 1 / ((q.active_weights_bytes + seqKV(ctx) * b) / (r.efficiency * bw * 1e9) +
-      r.step_overhead_ms / 1000);
+    const bw = r.split == "tensor" && n > 1 ? g.bandwidth_gbps * n * f : g.bandwidth_gbps;
+    const tps = 1 / ((S.active + S.cache(ctx, 1) * b) / (r.efficiency * bw * 1e9) + r.step_overhead_ms / 1000);
     const cost = g.price_per_hour_usd == null ? null : g.price_per_hour_usd * n;
 
-    const commands = {};
-    if (verdict !== "does-not-fit") {
-      const share = (q.weights_bytes + kvBytes) / n / GIB;
-      for (const id of Q.runtimes) {
-        const R = D.runtime[id], kv = R.kv_dtypes.includes(kid) ? kid : R.default_kv_dtype;
-        const f = FLAGS[R.launcher](m, Q, n, ctx, b, share);
-        if (f) commands[id] = [q.commands[id], ...f, R.kv_flags[kv]].filter(Boolean).join(" ");
+    // Commands for each runtime on the platform whose own placement fits (engine.render_commands).
+    const commands = {}, [o, base] = m.hf_repo.split(/\/(.*)/);
+    for (const id of verdict[0] == "d" ? [] : here) {
+      const R = D.runtime[id], kv = R.kv_dtypes.includes(kid) ? kid : R.default_kv_dtype;
+      const T = sizing(m, q, g, R, D.kv[kv], b), L = T.layout(n);
+      const f = L && T.need(L, ctx) <= T.limit && FLAGS[R.launcher](m, n, ctx, b, T.shares(L, ctx), Q.quant_flags[R.launcher]);
+      if (f) {
+        commands[id] = [Q.commands[id].replace("%o", o).replace(/%b/g, base),
+          ...f, R.kv_flags[kv]].filter(Boolean).join(" ");
       }
     }
     return {
-      m, Q, g, r, k, auto,
-      state: { model: m.id, quant: Q.id, context: ctx, batch: b, kv: kid, runtime: rid, gpu: g.id,
-        count: auto ? "" : n },
-      count: n, context: ctx, batch: b,
-      weights: q.weights_bytes, kv_cache: kvBytes, overhead: over, total,
-      raw: C.raw, effective: C.effective, factor: C.factor, verdict, headroom,
-      fits: verdict !== "does-not-fit", min_gpus: min, max_context: maxContext,
-      kv_per_token: Math.ceil(grow * E * bits / 8),
-      tps, aggregate: tps * b, cost,
-      cost_per_million: cost == null || tps * b <= 0 ? null : cost / (tps * b * 3600) * 1e6,
+      m, Q, g, r,
+      state: { ...s, context: ctx, batch: b, kv: kid, runtime: rid, count: auto ? "" : n },
+      count: n, context: ctx, batch: b, weights: S.weights, kv_cache: kvb, overhead: over, total,
+      raw: rnd(g.card_bytes * n), effective, factor: f, verdict, headroom, need, limit: S.limit,
+      planning_fits: planning >= 0, planning, within, node_max_gpus: most,
+      fits: verdict[0] != "d", min_gpus: min, max_context: mc, kv_per_token: S.perToken,
+      tps, aggregate: tps * b, cost, cost_per_million: cost == null ? null : cost / (tps * b * 3600) * 1e6,
       commands, command: commands[rid] || null,
     };
   }
@@ -182,23 +184,23 @@
   // The text of every output field, as the site's filters would write it.
   function present(x) {
     if (x.error) return { error: x.error };
-    const { m, Q, g, r, count: n } = x;
-    const on = `${n}× ${g.name}`;
+    const { m, Q, g, r, count: n } = x, on = `${n}× ${g.name}`;
     return {
       verdict: WORDS[x.verdict],
-      summary: `${m.name} at ${Q.name} with ${r.name} needs ${gib(x.total)} of the ` +
-        `${gib(x.effective)} that ${on} offer${n > 1 ? "" : "s"}` +
-        (x.fits ? `, with ${gib(x.headroom)} to spare.` : `: ${gib(-x.headroom)} too much.`),
-      weights: gib(x.weights), kv_cache: gib(x.kv_cache), overhead: gib(x.overhead),
-      total: gib(x.total), raw: gib(x.raw), effective: gib(x.effective),
-      factor: fixed(x.factor, 2) + "×", headroom: gib(x.headroom),
-      min_gpus: x.min_gpus ? `${x.min_gpus}× ${g.name}` : `none up to ${g.max_gpus}× ${g.name}`,
+      summary: `${m.name} at ${Q.name} with ${r.name} on ${on}: ` + (x.need == null ? "no layout on that many cards." :
+        `the fullest card holds ${gib(x.need)} of the ${gib(x.limit)} it may use, ` +
+        (x.headroom < 0 ? gib(-x.headroom) + " too much." : gib(x.headroom) + " to spare.")) +
+        ` The guide's planning rule (${gib(x.total)} of ${gib(x.effective)} effective, up to ` +
+        `${g.max_gpus} cards) ` + (x.planning_fits && x.within ? "accepts it." : "does not."),
+      factor: fixed(x.factor, 2) + "×",
+      min_gpus: x.min_gpus ? `${x.min_gpus}× ${g.name}` : `none up to ${x.node_max_gpus}× ${g.name}`,
       max_context: x.max_context ? tokens(x.max_context) + " tokens" : "none",
       kv_per_token: fixed(x.kv_per_token, 0) + " bytes",
       tps: speed(x.tps), aggregate: speed(x.aggregate),
       cost: money(x.cost), cost_per_million: money(x.cost_per_million, ""),
       command: x.command || (x.fits ? `${r.name} cannot split ${m.name} over ${n} cards.`
-        : "No command: the model does not fit this setup."),
+        : "No command: it does not fit."),
+      ...Object.fromEntries(BYTES.map((key) => [key, gib(x[key])])),
     };
   }
 
@@ -209,101 +211,92 @@
   const form = document.getElementById("calc");
   if (!form) return;
   const $ = (id) => document.getElementById("calc-" + id);
-  const field = (key) => form.elements[key];
+  const field = (key) => form.elements[key], on = (el, type, f) => el.addEventListener(type, f);
   const out = document.querySelectorAll("[data-out]");
   let D = null, state = {}, typing = false;
+  const NA = " (not available)";
 
-  const fillSelect = (sel, items, value) => {
-    const known = items.some(([v]) => v === String(value));
-    const bad = value != null && value !== "" && !known ? [[String(value), value + " (not available)"]] : [];
+  const fill = (sel, items, value) => {
+    const bad = !none(value) && !items.some(([v]) => v == value) ? [[value + "", value + NA]] : [];
     sel.replaceChildren(...bad.concat(items).map(([v, label]) => new Option(label, v)));
-    sel.value = value == null ? "" : String(value);
+    sel.value = value ?? "";
   };
 
   // Keep choices that still apply when the model, quantization, runtime or GPU changes.
-  function reconcile(s, changed) {
+  function reconcile(s, edit) {
     const m = D.model[s.model];
     if (!m) return s;
-    if (!m.quants[s.quant]) s.quant = defaultQuant(m);
-    const Q = D.quant[s.quant];
-    if (changed !== "runtime" && !Q.runtimes.includes(s.runtime)) s.runtime = Q.runtimes[0];
+    if (!m.quants[s.quant]) s.quant = quant0(m);
+    const Q = D.quant[s.quant], g = D.gpu[s.gpu], rs = g ? runsOn(D, Q, g) : Q.runtimes;
+    if (edit != "runtime" && !rs.includes(s.runtime)) s.runtime = rs[0] || Q.runtimes[0];
     const r = D.runtime[s.runtime];
-    if (r && changed !== "kv" && !r.kv_dtypes.includes(s.kv)) s.kv = r.default_kv_dtype;
-    if (changed === "model" && whole(s.context) > m.max_context) s.context = String(m.max_context);
-    const g = D.gpu[s.gpu];
-    if (g && changed === "gpu" && whole(s.count) > g.max_gpus) s.count = String(g.max_gpus);
+    if (r && edit != "kv" && !r.kv_dtypes.includes(s.kv)) s.kv = r.default_kv_dtype;
+    if (edit == "model" && whole(s.context) > m.max_context) s.context = m.max_context + "";
+    if (g && edit == "gpu" && whole(s.count) > g.node_max_gpus) s.count = g.node_max_gpus + "";
     return s;
   }
 
   // The site's headline quantization when the model has it, else the model's first.
-  const defaultQuant = (m) => {
+  const quant0 = (m) => {
     const q = form.dataset.defaultQuant;
-    return m.quants[q] ? q : quantsOf(D, m)[0].id;
+    return m.quants[q] ? q : quantsIn(D, m)[0].id;
   };
 
+  // The state a link gives, the form's defaults filling in model and GPU, and quantization,
+  // context and batch, so every field shows a value (runtime and KV cache: compute()'s).
   function fromURL() {
     const p = new URLSearchParams(location.search), s = {};
     for (const key of KEYS) if (p.has(key)) s[key] = p.get(key);
-    s.model = s.model ?? form.dataset.defaultModel;
-    s.gpu = s.gpu ?? form.dataset.defaultGpu;
-    // Fill in what the link leaves out, so every field shows a value; what it gives is kept,
-    // valid or not.
+    s.model ??= form.dataset.defaultModel;
+    s.gpu ??= form.dataset.defaultGpu;
+    s.batch ??= "1";
     const m = D.model[s.model];
-    if (m && s.quant == null) s.quant = defaultQuant(m);
-    const Q = m && m.quants[s.quant] && D.quant[s.quant];
-    if (Q && s.runtime == null) s.runtime = Q.runtimes[0];
-    const r = D.runtime[s.runtime];
-    if (r && s.kv == null) s.kv = r.default_kv_dtype;
-    if (m && s.context == null) s.context = String(Math.min(D.raw.default_context, m.max_context));
-    s.batch = s.batch ?? "1";
+    if (m) {
+      s.quant ??= quant0(m);
+      s.context ??= String(Math.min(D.raw.default_context, m.max_context));
+    }
     return s;
   }
 
-  const toURL = (s) => "?" + new URLSearchParams(KEYS.filter((k) => s[k] != null && s[k] !== "")
-    .map((k) => [k, s[k]])).toString();
+  const toURL = (s) => "?" + new URLSearchParams(KEYS.filter((k) => !none(s[k])).map((k) => [k, s[k]]));
 
   // A model typed as its name (any case) or its id.
   const modelId = (typed) => {
     const t = typed.trim().toLowerCase();
-    const m = D.raw.models.find((x) => x.name.toLowerCase() === t || x.id === t);
+    const m = D.raw.models.find((x) => x.name.toLowerCase() == t || x.id == t);
     return m ? m.id : typed.trim();
   };
 
-  function fromFields(changed) {
+  function fromFields(edit) {
     const s = {};
     for (const key of KEYS) s[key] = field(key).value;
     s.model = modelId(s.model);
-    return reconcile(s, changed);
+    return reconcile(s, edit);
   }
 
   function show(s) {
     const x = compute(D, s), text = present(x), m = D.model[s.model], g = D.gpu[s.gpu];
     // Fields show the state as given, valid or not, so a bad value can be seen and fixed.
-    const modelField = field("model");
-    if (document.activeElement !== modelField) modelField.value = m ? m.name : s.model ?? "";
-    const Q = D.quant[s.quant];
-    fillSelect(field("quant"), m ? quantsOf(D, m).map((q) => [q.id, q.name]) : [], s.quant);
-    const now = x.error ? s : x.state, r = D.runtime[now.runtime];
-    fillSelect(field("runtime"), Q ? Q.runtimes.map((id) => [id, D.runtime[id].name]) : [], now.runtime);
-    fillSelect(field("kv"), r ? r.kv_dtypes.map((id) => [id, D.kv[id].name]) : [], now.kv);
-    const gpus = field("gpu"), stray = gpus.querySelector(".stray");
-    if (stray) stray.remove();
-    if (!g) gpus.prepend(Object.assign(new Option(s.gpu + " (not available)", s.gpu), { className: "stray" }));
+    const mf = field("model"), Q = D.quant[s.quant], now = x.error ? s : x.state, r = D.runtime[now.runtime];
+    if (document.activeElement != mf) mf.value = m ? m.name : s.model ?? "";
+    const names = (ids, T) => ids.map((id) => [id, T[id].name]);
+    fill(field("quant"), m ? quantsIn(D, m).map((q) => [q.id, q.name]) : [], s.quant);
+    fill(field("runtime"), Q && g ? names(runsOn(D, Q, g), D.runtime) : [], now.runtime);
+    fill(field("kv"), r ? names(r.kv_dtypes, D.kv) : [], now.kv);
+    const gpus = field("gpu");
+    gpus.querySelector(".stray")?.remove();
+    if (!g) gpus.prepend(Object.assign(new Option(s.gpu + NA, s.gpu), { className: "stray" }));
     gpus.value = s.gpu;
-    const counts = g ? Array.from({ length: g.max_gpus }, (_, i) => [String(i + 1), String(i + 1)]) : [];
-    const fewest = x.error ? "Fewest that fit" : `Fewest that fit (${x.min_gpus || "none"})`;
-    fillSelect(field("count"), [["", fewest], ...counts], s.count ?? "");
-    for (const key of ["context", "batch"]) {
-      const el = field(key);
-      if (document.activeElement !== el) el.value = now[key] ?? "";
-    }
+    const counts = g ? Array.from({ length: g.node_max_gpus }, (_, i) => [++i + "", i + ""]) : [];
+    fill(field("count"), [["", "Fewest that fit" + (x.error ? "" : ` (${x.min_gpus || "none"})`)], ...counts], s.count ?? "");
+    for (const key of ["context", "batch"]) if (document.activeElement != field(key)) field(key).value = now[key] ?? "";
     for (const el of form.querySelectorAll("[data-ctx]")) {
-      const v = el.dataset.ctx === "max" ? m && m.max_context : +el.dataset.ctx;
-      el.hidden = !m || (el.dataset.ctx !== "max" && v >= m.max_context);
-      if (el.dataset.ctx === "max" && m) el.textContent = "Max " + tokens(m.max_context);
+      const max = el.dataset.ctx == "max";
+      el.hidden = !m || (!max && +el.dataset.ctx >= m.max_context);
+      if (max && m) el.textContent = "Max " + tokens(m.max_context);
     }
 
-    for (const key of KEYS) field(key)[x.field === key ? "setAttribute" : "removeAttribute"]("aria-invalid", "true");
+    for (const key of KEYS) field(key)[x.field == key ? "setAttribute" : "removeAttribute"]("aria-invalid", "true");
     $("error").hidden = !x.error;
     $("error").textContent = x.error || "";
     $("result").hidden = !!x.error;
@@ -311,7 +304,7 @@
     for (const el of out) {
       const key = el.dataset.out;
       el.textContent = text[key];
-      if (el.tagName === "DATA") el.value = x[key] == null ? "" : String(x[key]);
+      if (el.tagName == "DATA") el.value = x[key] ?? "";
     }
     $("summary").className = "answer verdict-" + x.verdict;
     const scale = Math.max(x.total, x.effective);
@@ -322,44 +315,40 @@
     return x;
   }
 
-  function update(changed, push) {
-    const s = fromFields(changed), x = show(s);
-    state = x.error ? s : x.state;
-    const url = toURL(state);
-    if (url !== location.search) history[push ? "pushState" : "replaceState"](null, "", url);
+  function update(edit, push) {
+    const s = fromFields(edit), x = show(s), url = toURL(state = x.error ? s : x.state);
+    if (url != location.search) history[push ? "pushState" : "replaceState"](null, "", url);
   }
 
   function init(raw) {
     D = index(raw);
-    state = fromURL();
-    const x = show(state);
+    const x = show(state = fromURL());
     if (!x.error) state = x.state;
-    form.addEventListener("submit", (e) => e.preventDefault());
-    form.addEventListener("input", (e) => {
+    on(form, "submit", (e) => e.preventDefault());
+    on(form, "input", (e) => {
       // A half-typed model name waits for a full match, or for the field's change event.
-      if (e.target.name === "model" && !D.model[modelId(e.target.value)]) return;
+      if (e.target.name == "model" && !D.model[modelId(e.target.value)]) return;
       // The first edit of a field adds a history entry; later keystrokes replace it.
       update(e.target.name, !typing);
       typing = true;
     });
-    form.addEventListener("change", (e) => {
-      if (e.target.name === "model") update("model", !typing);
+    on(form, "change", (e) => {
+      if (e.target.name == "model") update("model", !typing);
       typing = false;
     });
-    form.addEventListener("click", (e) => {
+    on(form, "click", (e) => {
       const v = e.target.dataset && e.target.dataset.ctx;
       if (!v) return;
-      field("context").value = v === "max" ? D.model[state.model].max_context : v;
+      field("context").value = v == "max" ? D.model[state.model].max_context : v;
       update("context", true);
     });
-    window.addEventListener("popstate", () => {
+    on(window, "popstate", () => {
       typing = false;
-      state = fromURL();
-      show(state);
+      show(state = fromURL());
     });
-    $("copy").addEventListener("click", () => {
-      const text = $("command").textContent, done = (msg) => { $("copied").textContent = msg; };
-      (navigator.clipboard ? navigator.clipboard.writeText(text) : Promise.reject()).then(() => done("Copied."), () => {
+    on($("copy"), "click", () => {
+      const done = (msg) => { $("copied").textContent = msg; };
+      (navigator.clipboard?.writeText($("command").textContent) ?? Promise.reject()).then(() => done("Copied."), () => {
         getSelection().selectAllChildren($("command"));
         done("Selected: press Ctrl+C (⌘C) to copy.");
       });

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from generator import cli
+from generator.catalog.loader import load_catalog
 from tests.conftest import ROOT
 
 #: Calculator state key → `fitatlas fit` option.
@@ -25,7 +26,7 @@ OPTIONS = {
 def catalog_loaded_once() -> Iterator[None]:
     """The CLI exactly as installed, except that the catalog files are parsed only once."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "load_catalog", functools.cache(cli.load_catalog))
+        patch.setattr(cli, "load_catalog", functools.cache(load_catalog))
         yield
 
 

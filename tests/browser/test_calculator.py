@@ -141,10 +141,13 @@ def test_back_and_forward_return_to_earlier_setups(page: Page) -> None:
     assert_page_equals_cli(page, query(page))
 
 
-def test_the_card_count_goes_from_one_to_the_cards_maximum(page: Page, catalog: Catalog) -> None:
+def test_the_card_count_goes_from_one_to_the_cards_physical_limit(
+    page: Page, catalog: Catalog
+) -> None:
     open_calculator(page, "?gpu=h100-sxm")
     options = page.locator("#calc-count option").evaluate_all("os => os.map(o => o.value)")
-    assert options == ["", *[str(n) for n in range(1, catalog.gpus["h100-sxm"].max_gpus + 1)]]
+    most = catalog.gpus["h100-sxm"].node_max_gpus
+    assert options == ["", *[str(n) for n in range(1, most + 1)]]
 
 
 def test_context_presets_stop_at_the_models_maximum(page: Page, catalog: Catalog) -> None:
@@ -171,9 +174,12 @@ def test_context_presets_stop_at_the_models_maximum(page: Page, catalog: Catalog
         ("?batch=0", "not “0”"),
         ("?gpu=rtx-4090&count=9", "not “9”"),
         ("?runtime=vllm", "does not load"),
+        ("?quant=bf16&gpu=apple-m3-max-128gb&runtime=vllm", "does not run on"),
+        ("?quant=fp8&gpu=apple-m3-max-128gb", "No runtime for FP8"),
     ],
     ids=["unknown model", "unknown gpu", "unknown quant", "negative context", "text context",
-         "context over the maximum", "no sequences", "too many cards", "runtime not loading it"],
+         "context over the maximum", "no sequences", "too many cards", "runtime not loading it",
+         "runtime not on the platform", "no runtime on the platform"],
 )  # fmt: skip
 def test_bad_input_in_a_link_shows_a_message_and_no_numbers(
     page: Page, link: str, message: str
@@ -224,3 +230,14 @@ def test_a_setup_that_does_not_fit_says_so_and_offers_no_command(page: Page) -> 
     expect(page.locator("#calc-copy")).to_be_hidden()
     cli = assert_page_equals_cli(page, query(page))
     assert cli["fits"] is False and cli["command"] is None
+
+
+def test_moving_to_a_gpu_of_another_platform_picks_a_runtime_that_runs_there(page: Page) -> None:
+    open_calculator(page, "?model=llama-3.1-8b&quant=bf16&gpu=h100-sxm&runtime=vllm")
+    expect(page.locator("#calc-runtime")).to_have_value("vllm")
+    page.locator("#calc-gpu").select_option("apple-m3-max-128gb")
+    expect(page.locator("#calc-runtime")).to_have_value("llama-cpp")
+    runtimes = page.locator("#calc-runtime option").evaluate_all("os => os.map(o => o.value)")
+    assert runtimes == ["llama-cpp", "mlx"]
+    cli = assert_page_equals_cli(page, query(page))
+    assert cli["runtime"] == "llama-cpp" and cli["gpu"] == "apple-m3-max-128gb"

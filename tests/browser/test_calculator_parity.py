@@ -1,9 +1,11 @@
 """The calculator page's arithmetic equals ``fitatlas fit --json`` (issue #4: one source of truth).
 
 500 random configurations, seeded, over every model, quantization, runtime, KV dtype, GPU, card
-count, context and batch size, are computed by the page's own ``compute()``/``present()`` (the
+count (up to the physical limit), context and batch size, each one the CLI accepts (a runtime that
+runs on the GPU's platform), are computed by the page's own ``compute()``/``present()`` (the
 functions that fill its visible fields) in one ``page.evaluate`` and compared with the CLI:
-bytes, card counts, contexts, verdicts and commands exactly; tokens/s and dollars as the site
+bytes (the fullest card, the card limit and the planning margin's pooled figures), card counts,
+contexts, verdicts and commands exactly; tokens/s and dollars as the site
 displays them (test_calculator.py checks that the visible fields show ``present()``'s text).
 """
 
@@ -19,6 +21,8 @@ import pytest
 from playwright.sync_api import Page
 
 from generator.catalog.schema import Catalog
+from generator.fit.commands import plan_parallel_layout
+from generator.fit.engine import runtimes_on
 from generator.templating import gib, money, tokens_per_s
 from tests.browser.conftest import open_calculator
 from tests.browser.fitcli import argv, catalog_loaded_once, fit_json
@@ -34,7 +38,9 @@ EXACT = {
     "raw_vram_bytes": "raw", "effective_vram_bytes": "effective", "scaling_factor": "factor",
     "headroom_bytes": "headroom", "fits": "fits", "verdict": "verdict", "min_gpus": "min_gpus",
     "max_context": "max_context", "kv_bytes_per_token": "kv_per_token", "command": "command",
-    "commands": "commands",
+    "commands": "commands", "fullest_card_bytes": "need", "card_limit_bytes": "limit",
+    "planning_fits": "planning_fits", "planning_headroom_bytes": "planning",
+    "within_recommended_cards": "within", "node_max_gpus": "node_max_gpus",
 }  # fmt: skip
 #: As displayed: the CLI key → (the key of the page's present() text, the site's formatter).
 DISPLAYED = {
@@ -48,6 +54,8 @@ DISPLAYED = {
     "total_bytes": ("total", gib),
     "effective_vram_bytes": ("effective", gib),
     "headroom_bytes": ("headroom", gib),
+    "fullest_card_bytes": ("need", gib),
+    "card_limit_bytes": ("limit", gib),
 }
 
 #: Runs compute() and present() on every state, with the page's own data file.
@@ -64,16 +72,32 @@ EVALUATE = """async (states) => {
 
 
 def random_states(catalog: Catalog, n: int, seed: int) -> list[dict[str, Any]]:
-    """n valid calculator states; None leaves a choice to the defaults (as the CLI does)."""
+    """n valid calculator states; None leaves a choice to the defaults (as the CLI does).
+
+    Valid: the quantization has a runtime on the GPU's platform, the runtime is one of those,
+    the card count is within the GPU's physical limit. With the runtime left to the default,
+    the KV dtype is one that the format's first runtime also offers: the CLI checks it against
+    that runtime too, even where the platform picks another (engine._resolve_base).
+    """
     rng = random.Random(seed)
     models, gpus = list(catalog.models.values()), list(catalog.gpus.values())
-    states = []
-    for _ in range(n):
-        model = rng.choice(models)
-        quant = catalog.quantizations[rng.choice(model.quantizations)]
-        runtime = rng.choice([None, *quant.runtimes])
-        kv_choices = catalog.runtimes[runtime or quant.runtimes[0]].kv_dtypes
-        gpu = rng.choice(gpus)
+    states: list[dict[str, Any]] = []
+    while len(states) < n:
+        model, gpu = rng.choice(models), rng.choice(gpus)
+        quants = [
+            catalog.quantizations[q]
+            for q in model.quantizations
+            if runtimes_on(catalog, catalog.quantizations[q], gpu)
+        ]
+        if not quants:
+            continue
+        quant = rng.choice(quants)
+        here = [r.id for r in runtimes_on(catalog, quant, gpu)]
+        runtime = rng.choice([None, *here])
+        kv_choices = catalog.runtimes[runtime or here[0]].kv_dtypes
+        if runtime is None:
+            first = catalog.runtimes[quant.runtimes[0]].kv_dtypes
+            kv_choices = tuple(k for k in kv_choices if k in first)
         context = rng.choice([
             None, 1, model.max_context, rng.choice([4096, 8192, 32768, 131072]),
             round(2 ** rng.uniform(0, 1) * model.max_context / 2),
@@ -82,7 +106,7 @@ def random_states(catalog: Catalog, n: int, seed: int) -> list[dict[str, Any]]:
         states.append({
             "model": model.id, "quant": quant.id, "gpu": gpu.id, "runtime": runtime,
             "kv": rng.choice([None, *kv_choices]),
-            "count": rng.choice([None, rng.randint(1, gpu.max_gpus)]),
+            "count": rng.choice([None, rng.randint(1, gpu.node_max_gpus)]),
             "context": None if context is None else min(max(context, 1), model.max_context),
             "batch": rng.choice([None, 1, 1, 2, 4, 16, 64]),
         })  # fmt: skip
@@ -111,12 +135,14 @@ def test_the_page_computes_what_fitatlas_fit_prints_for_500_random_configuration
     open_calculator(page)
     computed = page.evaluate(EVALUATE, states)
     problems: list[str] = []
+    clis: list[dict[str, Any]] = []
     with catalog_loaded_once():
         for state, result in zip(states, computed, strict=True):
             cli, err = fit_json(state)
             assert cli is not None, f"{state}: the CLI refused a valid state: {err}"
             assert "error" not in result, f"{state}: the page refused a valid state: {result}"
             problems += differences(state, cli, result)
+            clis.append(cli)
     assert problems == [], f"{len(problems)} differences, first ones:\n" + "\n".join(problems[:15])
     # The sample covers what makes the arithmetic differ.
     assert {r["numbers"]["verdict"] for r in computed} >= {"fits", "tight", "does-not-fit"}
@@ -125,6 +151,19 @@ def test_the_page_computes_what_fitatlas_fit_prints_for_500_random_configuration
         for s, r in zip(states, computed, strict=True)
     )
     assert len({s["runtime"] for s in states}) == len(catalog.runtimes) + 1
+    laid_out = [c for c in clis if c["fullest_card_bytes"] is not None and c["count"] > 1]
+    split = [catalog.runtimes[c["runtime"]].split for c in laid_out]
+    assert "layer" in split, "no layer split over several cards"
+    assert any(
+        kind == "tensor"
+        and plan_parallel_layout(catalog.models[c["model"]].architecture, c["count"]).pipeline > 1
+        for c, kind in zip(laid_out, split, strict=True)
+    ), "no tensor-parallel layout with pipeline stages"
+    # Both sides of the planning margin, and a fit outside it (tight for that reason alone).
+    assert {c["planning_fits"] for c in clis} == {True, False}
+    assert any(
+        c["fits"] and not (c["planning_fits"] and c["within_recommended_cards"]) for c in clis
+    )
 
 
 def test_the_in_process_cli_prints_what_the_installed_command_prints(catalog: Catalog) -> None:
@@ -138,7 +177,7 @@ def test_the_in_process_cli_prints_what_the_installed_command_prints(catalog: Ca
         assert json.loads(done.stdout) == fit_json(state)[0]
 
 
-BAD_STATES = [
+BAD_STATES: list[dict[str, Any]] = [
     {"model": "no-such-model", "quant": "q4_k_m", "gpu": "rtx-4090"},
     {"model": "llama-3.1-8b", "quant": "q4_k_m", "gpu": "no-such-gpu"},
     {"model": "llama-3.1-8b", "quant": "no-such-quant", "gpu": "rtx-4090"},
@@ -148,6 +187,8 @@ BAD_STATES = [
     {"model": "llama-3.1-8b", "quant": "q4_k_m", "gpu": "rtx-4090", "runtime": "vllm"},
     {"model": "llama-3.1-8b", "quant": "q4_k_m", "gpu": "rtx-4090", "kv": "fp8"},
     {"model": "llama-3.1-8b", "quant": "q4_k_m", "gpu": "rtx-4090", "count": 0},
+    {"model": "llama-3.1-8b", "quant": "bf16", "gpu": "apple-m3-max-128gb", "runtime": "vllm"},
+    {"model": "llama-3.1-8b", "quant": "fp8", "gpu": "apple-m3-max-128gb"},
 ]
 
 
