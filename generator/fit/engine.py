@@ -268,7 +268,12 @@ def _resolve_base(catalog: Catalog, model: str, quant: str, options: Options) ->
         raise FitQueryError(
             f"{runtime.name} does not load {q.name}; it loads in: {', '.join(q.runtimes)}"
         )
-    kv = _resolve_kv(catalog, runtime, options.kv_dtype)
+    # Without a named runtime, each card's platform picks one, and that one must offer the KV
+    # type (checked per card); the format's first runtime stands in until then.
+    asked_kv = options.kv_dtype if options.runtime else None
+    if options.kv_dtype is not None:
+        _lookup(catalog.kv_dtypes, options.kv_dtype, "KV cache dtype")
+    kv = _resolve_kv(catalog, runtime, asked_kv)
     context = min(DEFAULT_CONTEXT, m.max_context) if options.context is None else options.context
     if not 1 <= context <= m.max_context:
         raise FitQueryError(

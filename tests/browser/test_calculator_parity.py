@@ -75,9 +75,8 @@ def random_states(catalog: Catalog, n: int, seed: int) -> list[dict[str, Any]]:
     """n valid calculator states; None leaves a choice to the defaults (as the CLI does).
 
     Valid: the quantization has a runtime on the GPU's platform, the runtime is one of those,
-    the card count is within the GPU's physical limit. With the runtime left to the default,
-    the KV dtype is one that the format's first runtime also offers: the CLI checks it against
-    that runtime too, even where the platform picks another (engine._resolve_base).
+    the card count is within the GPU's physical limit, the KV dtype is one the runtime that
+    runs there offers.
     """
     rng = random.Random(seed)
     models, gpus = list(catalog.models.values()), list(catalog.gpus.values())
@@ -95,9 +94,6 @@ def random_states(catalog: Catalog, n: int, seed: int) -> list[dict[str, Any]]:
         here = [r.id for r in runtimes_on(catalog, quant, gpu)]
         runtime = rng.choice([None, *here])
         kv_choices = catalog.runtimes[runtime or here[0]].kv_dtypes
-        if runtime is None:
-            first = catalog.runtimes[quant.runtimes[0]].kv_dtypes
-            kv_choices = tuple(k for k in kv_choices if k in first)
         context = rng.choice([
             None, 1, model.max_context, rng.choice([4096, 8192, 32768, 131072]),
             round(2 ** rng.uniform(0, 1) * model.max_context / 2),
