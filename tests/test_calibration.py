@@ -94,10 +94,9 @@ def test_a_wrong_block_size_would_break_the_weights_bound(
 def test_mixtral_and_qwen_72b_files_are_sized_within_two_percent(catalog: Catalog) -> None:
     # Mixtral 8x7B is missing: only December 2023 files (an older expert ffn_down rule) were
     # found with sizes, and rows whose file was not named are left out of the table.
-    wanted = (
-        {("mixtral-8x22b", q) for q in ("q2_k", "q3_k_m", "q4_k_m")}
-        | {("qwen2.5-72b", q) for q in ("q4_k_m", "q5_k_m", "q6_k")}
-    )
+    wanted = {("mixtral-8x22b", q) for q in ("q2_k", "q3_k_m", "q4_k_m")} | {
+        ("qwen2.5-72b", q) for q in ("q4_k_m", "q5_k_m", "q6_k")
+    }
     found = set()
     for row, error in zip(rows("published_gguf_sizes.csv"), weight_errors(catalog), strict=True):
         key = (row["model"], row["quant"])
