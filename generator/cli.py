@@ -178,9 +178,9 @@ def parse_tokens(text: str) -> int:
     raw = text.strip().lower()
     scale = 1024 if raw.endswith("k") else 1
     digits = raw.removesuffix("k")
-    if not digits.isdigit():
+    if not digits.lstrip("-").isdigit():
         raise argparse.ArgumentTypeError(f"not a token count: {text!r} (e.g. 8192 or 32k)")
-    return int(digits) * scale
+    return int(digits) * scale  # out-of-range counts are the engine's to refuse, with the range
 
 
 def fit_payload(
