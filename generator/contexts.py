@@ -239,9 +239,10 @@ class GuidesIndexPage:
 
 @dataclass(frozen=True)
 class HomeCell:
-    """Fewest cards of one GPU for one model at the home table's quantization."""
+    """Fewest cards of one GPU for one model at the home table's quantization (at the format
+    the model is released in when it is not published in that one)."""
 
-    cell: Cell | None
+    cell: Cell
 
 
 @dataclass(frozen=True)

@@ -243,12 +243,9 @@ def _home(matrix: FitMatrix, settings: SiteSettings, links: tuple[GuideLink, ...
     rows = []
     for model_id in settings.featured_models:
         model = catalog.models[model_id]
-        cells = tuple(
-            HomeCell(
-                matrix.cell(model_id, quant.id, g.id) if quant.id in model.quantizations else None
-            )
-            for g in gpus
-        )
+        # A model not published at the headline format shows at the format it is released in.
+        shown = quant.id if quant.id in model.quantizations else model.quantizations[0]
+        cells = tuple(HomeCell(matrix.cell(model_id, shown, g.id)) for g in gpus)
         rows.append((model, cells))
     counts = {"models": len(catalog.models), "gpus": len(catalog.gpus),
               "quantizations": len(catalog.quantizations)}  # fmt: skip
@@ -375,12 +372,12 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
     )
     shown = tuple(r for r in rows if r.cell.setup.quant.id in common)
     more = tuple(r for r in rows if r.cell.setup.quant.id not in common)
-    by_cards = tuple(
-        _count_answer(matrix, model_id, gpu_id, n, list(shown)) for n in card_counts(gpu)
-    )
+    by_cards = [_count_answer(matrix, model_id, gpu_id, n, list(shown)) for n in card_counts(gpu)]
+    if by_cards[0].result is None and by_cards[0].offload is None:
+        by_cards[0] = _one_card_offload(matrix, by_cards)
     return PairPage(
         meta, model, gpu, context, shown, best, fewest, best_single, median, measured,
-        DEFAULT_RAM_GIB, layout, by_cards, tuple(unavailable), more, fewer,
+        DEFAULT_RAM_GIB, layout, tuple(by_cards), tuple(unavailable), more, fewer,
     )  # fmt: skip
 
 
@@ -427,6 +424,19 @@ def _count_answer(
         cards, result, matrix.max_context_at(model_id, quant, gpu_id, cards),
         measured_speed(row.measured, cell.setup, cards), None,
     )  # fmt: skip
+
+
+def _one_card_offload(matrix: FitMatrix, answers: list[CountAnswer]) -> CountAnswer:
+    """One card that holds nothing: the format the fewest cards do run, with part of it in
+    system RAM (llama.cpp's plan), when the RAM holds that part."""
+    first = next((a.result for a in answers if a.result is not None), None)
+    if first is None:
+        return answers[0]
+    cell = matrix.cell(first.setup.model.id, first.setup.quant.id, first.setup.gpu.id)
+    plan = compute_offload(cell.setup, 1, matrix.sizing_of(cell))
+    if plan is None or not plan.fits:
+        return answers[0]
+    return CountAnswer(1, None, 0, (), PairRow(cell, {}, None, (), plan, ()))
 
 
 def _fewest(cells: list[Cell]) -> Cell | None:

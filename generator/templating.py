@@ -174,15 +174,18 @@ def _col(col: str | None) -> str:
 
 
 def _td_cards(cell: Any) -> str:
-    """Fewest cards of one model × quantization × GPU, with its verdict's symbol and class."""
+    """Fewest cards of one model × quantization × GPU, with its verdict's symbol and class; the
+    format's name rides along as ``data-label`` for the stacked layout of narrow screens."""
+    label = f' data-label="{escape(cell.setup.quant.name)}"'
     if not cell.fits:
         if cell.result.verdict == "no-runtime":
-            return '<td class="verdict-no-runtime">– n/a</td>'
-        return '<td class="verdict-does-not-fit">✗ —</td>'
+            return f'<td class="verdict-no-runtime"{label}>– n/a</td>'
+        return f'<td class="verdict-does-not-fit"{label}>✗ —</td>'
     verdict = cell.result.verdict  # a StrEnum: formats and compares as its value
     symbol = "!" if verdict == "tight" else "✓"
     return (
-        f'<td class="verdict-{verdict}" data-sort="{cell.min_gpus}">{symbol} {cell.min_gpus}×</td>'
+        f'<td class="verdict-{verdict}" data-sort="{cell.min_gpus}"{label}>'
+        f"{symbol} {cell.min_gpus}×</td>"
     )
 
 
@@ -237,10 +240,11 @@ def _fullest(result: Any) -> str:
 
 
 def pair_row(row: Any, node_max: int) -> Markup:
-    """One quantization's row on a model × GPU page: its name, then cards, memory needed,
-    planning margin (effective VRAM), verdict, the fullest card, longest context, speed, cost
-    and runtime. Written here rather than in pair.html because every pair page has one per
-    quantization, and the site has thousands of pair pages."""
+    """One quantization's row on a model × GPU page: its name, the verdict (second, so it stays
+    in view on narrow screens), then cards, memory needed, planning margin (effective VRAM),
+    the fullest card, longest context, speed, cost and runtime. Written here rather than in
+    pair.html because every pair page has one per quantization, and the site has thousands of
+    pair pages."""
     cell = row.cell
     result = cell.result
     quant = cell.setup.quant
@@ -256,10 +260,9 @@ def pair_row(row: Any, node_max: int) -> Markup:
         tail = "<td>—</td>\n<td>—</td>\n<td>—</td>"
     return Markup(
         f'<tr id="q-{escape(quant.id)}" data-quant="{escape(quant.id)}">\n'
-        f'<th scope="row">{escape(quant.name)}</th>\n'
+        f'<th scope="row">{escape(quant.name)}</th>\n{_td_verdict(result)}\n'
         f"{cards}\n{_td_gib(result.memory.total, 'total')}\n"
         f"{_td_gib(result.capacity.effective, 'effective')}\n"
-        f"{_td_verdict(result)}\n"
         f'<td data-col="fullest">{_fullest(result)}</td>\n{tail}\n'
         f'<td class="t">{escape(cell.setup.runtime.name)}</td>\n</tr>'
     )
@@ -267,15 +270,16 @@ def pair_row(row: Any, node_max: int) -> Markup:
 
 def detail_cells(cell: Any) -> Markup:
     """The cells of one GPU's row in a model page's per-quantization details, after the GPU's
-    name: cards, effective VRAM, verdict, speed, cost, longest context. Python for the same
-    reason as ``pair_row``: a model page has one row per GPU and quantization."""
+    name: verdict (first, so it stays in view on narrow screens), cards, effective VRAM, speed,
+    cost, longest context. Python for the same reason as ``pair_row``: a model page has one row
+    per GPU and quantization."""
     result = cell.result
     verdict = _td_verdict(result)
     effective = _td_gib(result.capacity.effective)
     if not cell.fits:
-        return Markup(f"<td>—</td>\n{effective}\n{verdict}\n<td>—</td>\n<td>—</td>\n<td>—</td>")
+        return Markup(f"{verdict}\n<td>—</td>\n{effective}\n<td>—</td>\n<td>—</td>\n<td>—</td>")
     return Markup(
-        f'<td data-sort="{cell.min_gpus}">{cell.min_gpus}×</td>\n{effective}\n{verdict}\n'
+        f'{verdict}\n<td data-sort="{cell.min_gpus}">{cell.min_gpus}×</td>\n{effective}\n'
         f"{_td_speed(result.decode_tokens_per_s)}\n{_td_money(result.cost_per_hour_usd)}\n"
         f"{_td_context(cell.max_context)}"
     )
