@@ -186,6 +186,7 @@ class PairPage:
     unavailable: tuple[Quantization, ...]  # formats no runtime on the card's platform loads
     more_rows: tuple[PairRow, ...]  # formats not marked common, behind a disclosure
     fewer: Cell | None  # a less common file that fits on fewer cards than the answer's
+    offloads: tuple[PairRow, ...]  # llama.cpp plans with part of the model in system RAM
 
 
 @dataclass(frozen=True)

@@ -375,9 +375,14 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
     by_cards = [_count_answer(matrix, model_id, gpu_id, n, list(shown)) for n in card_counts(gpu)]
     if by_cards[0].result is None and by_cards[0].offload is None:
         by_cards[0] = _one_card_offload(matrix, by_cards)
+    offloads = [r for r in rows if r.offload is not None]
+    one = by_cards[0].offload
+    if one is not None and all(r.cell is not one.cell for r in offloads):
+        offloads.insert(0, one)
     return PairPage(
         meta, model, gpu, context, shown, best, fewest, best_single, median, measured,
         DEFAULT_RAM_GIB, layout, tuple(by_cards), tuple(unavailable), more, fewer,
+        tuple(offloads),
     )  # fmt: skip
 
 
