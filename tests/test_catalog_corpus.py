@@ -10,7 +10,6 @@ real ``python -m generator build`` subprocess and compares ``site/`` byte for by
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
 import math
 import os
@@ -31,6 +30,7 @@ from generator.build import build_site
 from generator.catalog.loader import KINDS, load_catalog
 from generator.cli import main
 from tests.conftest import ROOT
+from tests.site_helpers import tree_digest
 
 #: A located message: ``<file>.yaml:<line>: ...``.
 LOCATED = re.compile(r"^(?P<file>\S+?\.yaml):(?P<line>\d+): \S")
@@ -261,15 +261,6 @@ def tree_state(folder: Path) -> dict[str, tuple[int, int, int]]:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(entry.path)
     return state
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` with the SHA-256 of its bytes."""
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @dataclass

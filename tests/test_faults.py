@@ -8,7 +8,6 @@ kill reaches the render workers too; the full disk is a writer whose ``write`` r
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import random
 import shutil
@@ -26,24 +25,9 @@ from generator.build import build_site
 from generator.cli import main
 from generator.writer import OutputLock
 from tests.conftest import ROOT
+from tests.site_helpers import copy_project, tree_digest
 
 KILLS = 6  # kill moments, spread over one build's duration
-
-
-def copy_project(target: Path) -> Path:
-    for folder in ("catalog", "content", "templates"):
-        shutil.copytree(ROOT / folder, target / folder)
-    shutil.copy2(ROOT / "site.yaml", target / "site.yaml")
-    return target
-
-
-def digest(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` with the SHA-256 of its bytes."""
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def start_build(project: Path) -> subprocess.Popen[str]:
@@ -78,7 +62,7 @@ def test_a_build_killed_at_random_moments_leaves_the_old_site_or_the_whole_new_o
     project: Path, tmp_path: Path
 ) -> None:
     site = project / "site"
-    old = digest(site)
+    old = tree_digest(site)
     kept = tmp_path / "old-site"
     shutil.copytree(site, kept)
     settings = project / "site.yaml"
@@ -89,7 +73,7 @@ def test_a_build_killed_at_random_moments_leaves_the_old_site_or_the_whole_new_o
     started = time.monotonic()
     assert finish(start_build(project)) == 0
     duration = time.monotonic() - started
-    new = digest(site)
+    new = tree_digest(site)
     assert new != old
     outcomes = []
     for delay in sorted(random.Random(14).uniform(0.05, 1.2 * duration) for _ in range(KILLS)):
@@ -99,12 +83,12 @@ def test_a_build_killed_at_random_moments_leaves_the_old_site_or_the_whole_new_o
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)  # the build and its render workers
         proc.communicate(timeout=60)
-        now = digest(site)
+        now = tree_digest(site)
         assert now in (old, new), f"killed after {delay:.2f} s: site/ is neither build"
         outcomes.append("old" if now == old else "new")
     # The next build cleans up whatever the killed ones left next to site/.
     assert finish(start_build(project)) == 0
-    assert digest(site) == new
+    assert tree_digest(site) == new
     assert leftovers(project) == []
     print("kill outcomes:", outcomes)
     assert "old" in outcomes, f"no kill landed before the swap: {outcomes}"
@@ -112,7 +96,7 @@ def test_a_build_killed_at_random_moments_leaves_the_old_site_or_the_whole_new_o
 
 def test_a_second_build_while_one_runs_stops_with_a_clear_message(project: Path) -> None:
     site = project / "site"
-    reference = digest(site)
+    reference = tree_digest(site)
     lock = project / ".site.lock"
     first = start_build(project)
     deadline = time.monotonic() + 60
@@ -125,7 +109,7 @@ def test_a_second_build_while_one_runs_stops_with_a_clear_message(project: Path)
     assert f"another fitatlas build (pid {first.pid}) is writing {site}" in err
     assert "lock file" in err and "Traceback" not in err and out == ""
     assert finish(first) == 0
-    assert digest(site) == reference  # the first build wrote it whole, alone
+    assert tree_digest(site) == reference  # the first build wrote it whole, alone
     assert leftovers(project) == []
 
 
@@ -153,14 +137,14 @@ def test_a_full_disk_fails_the_build_with_a_clear_message_and_site_intact(
     files: int, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site = project / "site"
-    before = digest(site)
+    before = tree_digest(site)
     monkeypatch.setattr(writer, "open", FullDisk(files), raising=False)
     code = main(["--project", str(project), "build"])
     err = capsys.readouterr().err
     assert code == 1
     assert "the disk is full (ENOSPC); the previous site/ is unchanged" in err
     assert err.startswith(f"{site}: build failed") and "Traceback" not in err
-    assert digest(site) == before
+    assert tree_digest(site) == before
     assert leftovers(project) == []
 
 
