@@ -51,7 +51,7 @@ from generator.fit.engine import (
     compute_offload,
 )
 from generator.fit.matrix import Cell, FitMatrix
-from generator.fit.verdict import TIGHT_SHARE, link_bandwidth_of, scaling_factor_of
+from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
 from generator.settings import SiteSettings
 
 CALCULATOR_DATA = "/api/calculator.json"
@@ -415,7 +415,10 @@ def _count_answer(
     ]
     cell = min(
         fitting,
-        key=lambda c: (_little_headroom_at(matrix, c, cards), c.setup.quant.quality_rank),
+        key=lambda c: (
+            matrix.little_headroom_at(model_id, c.setup.quant.id, gpu_id, cards),
+            c.setup.quant.quality_rank,
+        ),
         default=None,
     )
     if cell is None:
@@ -447,12 +450,6 @@ def _one_card_offload(matrix: FitMatrix, answers: list[CountAnswer]) -> CountAns
 def _fewest(cells: list[Cell]) -> Cell | None:
     """The cell on the fewest cards, the best quality among equals."""
     return min(cells, key=lambda c: (c.min_gpus or 0, c.setup.quant.quality_rank), default=None)
-
-
-def _little_headroom_at(matrix: FitMatrix, cell: Cell, cards: int) -> bool:
-    setup = cell.setup
-    need = matrix.sizing_of(cell).need(cards)
-    return need is None or setup.card_limit - need < TIGHT_SHARE * setup.card_capacity
 
 
 def _best_key(cell: Cell) -> tuple[bool, int, int]:

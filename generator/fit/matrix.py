@@ -239,11 +239,13 @@ class FitMatrix:
         before the rest, then quality; one that leaves the fullest card room to spare wins over
         a better one that does not."""
         fitting = [q for q in self._quants_by_quality(model) if self.fits_at(model, q, gpu, cards)]
-        roomy = (q for q in fitting if not self._little_headroom(model, q, gpu, cards))
+        roomy = (q for q in fitting if not self.little_headroom_at(model, q, gpu, cards))
         best = next(roomy, fitting[0] if fitting else None)
         return None if best is None else self.cell(model, best, gpu)
 
-    def _little_headroom(self, model: str, quant: str, gpu: str, cards: int) -> bool:
+    def little_headroom_at(self, model: str, quant: str, gpu: str, cards: int) -> bool:
+        """Whether ``cards`` cards leave the fullest one under the tight share of a card (or
+        cannot hold the layout at all)."""
         setup = self.cell(model, quant, gpu).setup
         need = self._sizing(setup).need(cards)
         return need is None or setup.card_limit - need < TIGHT_SHARE * setup.card_capacity
