@@ -319,7 +319,9 @@ class RowCache:
         setup, cards = cell.setup, cell.result.cards
         key = (setup.quant.id, setup.runtime.id, cards, setup.card_capacity, setup.runs_here)
         if key not in self.placements:
-            self.placements[key] = compute_placement(setup, cards, self.matrix.sizing_of(cell))
+            self.placements[key] = compute_placement(
+                setup, cards, self.matrix.sizing_for(cell.setup)
+            )
         return self.placements[key]
 
     def _hold(self, model: str) -> None:

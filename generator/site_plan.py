@@ -338,7 +338,7 @@ def _pair(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> Pai
         is_common = quant in common
         offload = None
         if not cell.fits and is_common:
-            offload = compute_offload(cell.setup, 1, matrix.sizing_of(cell))
+            offload = compute_offload(cell.setup, 1, matrix.sizing_for(cell.setup))
         commands = cache.commands_for(cell) if is_common else {}
         speed = measured_speed(measured, cell.setup, cell.result.cards)
         rows.append(PairRow(cell, commands, placement, measured, offload, speed))
@@ -441,7 +441,7 @@ def _one_card_offload(matrix: FitMatrix, answers: list[CountAnswer]) -> CountAns
     if first is None:
         return answers[0]
     cell = matrix.cell(first.setup.model.id, first.setup.quant.id, first.setup.gpu.id)
-    plan = compute_offload(cell.setup, 1, matrix.sizing_of(cell))
+    plan = compute_offload(cell.setup, 1, matrix.sizing_for(cell.setup))
     if plan is None or not plan.fits:
         return answers[0]
     return CountAnswer(1, None, 0, (), PairRow(cell, {}, None, (), plan, ()))

@@ -188,10 +188,6 @@ class FitMatrix:
         setup = next(s for s in resolve_row(self.catalog, model, quant, self.options))
         return self._sizing(setup).memory(cards)
 
-    def sizing_of(self, cell: Cell) -> Sizing:
-        """The sizing a cell was computed from."""
-        return self._sizing(cell.setup)
-
     def _compute_fit(self, cell: Cell, cards: int) -> FitResult:
         setup = cell.setup
         capacities = self._capacities(setup.gpu.id)

@@ -30,7 +30,6 @@ from generator.catalog.schema import Architecture, SplitMode
 from generator.fit.commands import plan_parallel_layout
 from generator.fit.memory import KVLayout
 from generator.fit.tensors import WeightSizes
-from generator.fit.verdict import TIGHT_SHARE, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +72,6 @@ class Placement:
     @property
     def headroom(self) -> int:
         return self.card_capacity - self.fullest.total
-
-    @property
-    def verdict(self) -> Verdict:
-        """Fits / tight / does not fit, judged on the fullest card alone."""
-        if self.headroom < 0:
-            return Verdict.TOO_BIG
-        return Verdict.TIGHT if self.headroom < TIGHT_SHARE * self.card_capacity else Verdict.FITS
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,14 +161,13 @@ def speed_formula(ctx: ShortcodeContext, model: str, quant: str, gpu: str, cards
     tokens/s = 1 ÷ that time. Tensor-parallel runtimes pool n × bandwidth × scaling factor;
     layer-split runtimes see one card's bandwidth. Example:
     ``{{ speed_formula("llama-3.3-70b", "awq-int4", "h100-sxm", 2) }}``."""
-    from generator.fit.memory import estimate_kv_cache_bytes, estimate_weight_bytes
     from generator.fit.speed import effective_bandwidth_gbps
 
     r = _result(ctx, model, quant, gpu, cards)
     s, rt = r.setup, r.setup.runtime
-    active = estimate_weight_bytes(s.model.active_params_b or s.model.params_b,
-                                   s.model.bits_per_weight(s.quant))  # fmt: skip
-    kv = estimate_kv_cache_bytes(s.model.architecture, s.context, 1, s.kv.bits_per_element)
+    # The figures the engine's decode estimate read: the same sizing, not a second formula.
+    sizing = ctx.matrix.sizing_for(s)
+    active, kv = sizing.active_weights, sizing.kv_read
     bandwidth = effective_bandwidth_gbps(
         s.gpu.memory_bandwidth_gbps, r.cards, s.runtime.split, r.capacity.scaling_factor
     )
