@@ -342,7 +342,14 @@ class Runtime(Entity):
         return self
 
 
-Metric = Literal["decode_tokens_per_s", "weights_gib", "kv_cache_gib", "total_gib", "fits"]
+Metric = Literal[
+    "decode_tokens_per_s",
+    "prefill_tokens_per_s",
+    "weights_gib",
+    "kv_cache_gib",
+    "total_gib",
+    "fits",
+]
 
 
 class Measurement(Entity):

@@ -17,7 +17,13 @@ from generator.fit.engine import Options, Setup, compute_fit, resolve_setup
 from generator.fit.memory import GIB
 from generator.fit.verdict import Verdict, decide_planning_verdict
 
-NUMERIC_METRICS = ("weights_gib", "kv_cache_gib", "total_gib", "decode_tokens_per_s")
+NUMERIC_METRICS = (
+    "weights_gib",
+    "kv_cache_gib",
+    "total_gib",
+    "decode_tokens_per_s",
+    "prefill_tokens_per_s",
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,8 @@ class Comparison:
     """One measurement and what the engine estimates for it."""
 
     measurement: Measurement
-    estimate: float | str  # a number, or for 'fits' rows the runtime verdict id
+    estimate: float | str | None  # a number; for 'fits' rows the runtime verdict id; None when
+    # the engine has no figure (prefill on a card without a compute figure)
     seed_verdict: str | None  # the effective-VRAM rule's verdict id, for 'fits' rows
     verdict: Verdict  # the engine's verdict for the measured setup
     need: int | None  # bytes the engine puts on the fullest card (None: no layout)
@@ -44,7 +51,7 @@ class Comparison:
     @property
     def error(self) -> float | None:
         """Relative error of a numeric estimate, None for fit outcomes."""
-        if isinstance(self.estimate, str) or isinstance(self.measurement.value, bool):
+        if not isinstance(self.estimate, float) or isinstance(self.measurement.value, bool):
             return None
         return self.estimate / self.measurement.value - 1
 
@@ -127,11 +134,12 @@ def estimate_measurement(catalog: Catalog, m: Measurement) -> Comparison:
         return Comparison(
             m, result.verdict.value, seed.value, result.verdict, result.need, setup.card_limit
         )
-    values = {
+    values: dict[str, float | None] = {
         "weights_gib": result.memory.weights / GIB,
         "kv_cache_gib": result.memory.kv_cache / GIB,
         "total_gib": result.memory.total / GIB,
         "decode_tokens_per_s": result.aggregate_tokens_per_s,
+        "prefill_tokens_per_s": result.prefill_tokens_per_s,
     }
     return Comparison(m, values[m.metric], None, result.verdict, result.need, setup.card_limit)
 
@@ -143,7 +151,9 @@ def compute_accuracy(catalog: Catalog) -> AccuracyReport:
     for metric in NUMERIC_METRICS:
         rows = [c for c in comparisons if c.measurement.metric == metric]
         for runtime in ["all", *catalog.runtimes]:
-            subset = [c for c in rows if runtime in ("all", c.measurement.runtime)]
+            subset = [
+                c for c in rows if runtime in ("all", c.measurement.runtime) and c.error is not None
+            ]
             if subset:
                 errors.append(_error_row(metric, runtime, subset))
     fit_rows = [c for c in comparisons if c.measurement.metric == "fits"]
