@@ -31,8 +31,9 @@ from generator.render import make_content_renderer, render_spec
 from generator.search import iter_searched_files, write_search_index
 from generator.settings import load_settings
 from generator.shortcodes import ShortcodeContext
-from generator.site_plan import SHARED, PageSpec, gpu_path, model_path, pair_path, plan_site
+from generator.site_plan import SHARED, PageSpec, plan_site
 from generator.templating import make_shell_globals, make_theme_env, make_url_for
+from generator.urls import gpu_path, model_path, pair_path
 from generator.writer import OutputLock, Staging
 
 log = logging.getLogger(__name__)

@@ -7,25 +7,15 @@ theme filters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from generator.catalog.schema import GPU, Model, Quantization
 from generator.fit.accuracy import Comparison
-from generator.fit.engine import (
-    FitResult,
-    Options,
-    compute_fit,
-    compute_placement,
-    render_commands,
-    resolve_setup,
-)
-from generator.fit.matrix import Cell, FitMatrix, Recommendation
+from generator.fit.engine import FitResult
+from generator.fit.matrix import Cell, Recommendation
 from generator.fit.offload import Offload
 from generator.fit.placement import Placement
-from generator.fit.verdict import Capacity, compute_capacity
-
-#: Contexts the model pages tabulate besides the default, in tokens (capped at the model's).
-LONGER_CONTEXTS = (32768, 131072)
+from generator.fit.verdict import Capacity
 
 
 @dataclass(frozen=True)
@@ -84,6 +74,26 @@ class ChartBar:
 
     label: str
     total: int  # bytes
+    y: int  # top of the bar's label row, SVG units
+    width: str  # bar length in SVG units, one decimal
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    """A reference line of the memory chart at a common card size."""
+
+    label: str  # '24 GiB card'
+    x: str  # position in SVG units, one decimal
+    label_y: int  # baseline of its label, SVG units
+
+
+@dataclass(frozen=True)
+class Chart:
+    """The memory chart of a model page, laid out in SVG user units (400 wide)."""
+
+    height: int
+    lines: tuple[ChartLine, ...]  # reference card sizes within the scale, smallest first
+    bars: tuple[ChartBar, ...]  # one per common format, in the model's order
 
 
 @dataclass(frozen=True)
@@ -96,8 +106,7 @@ class ModelPage:
     quant_rows: tuple[QuantRow, ...]
     compat: tuple[CompatRow, ...]  # every GPU in catalog order
     launches: tuple[Launch, ...]  # one per quantization that fits anywhere
-    chart: tuple[ChartBar, ...]
-    chart_lines: tuple[tuple[str, int], ...]  # (card label, capacity bytes) reference lines
+    chart: Chart
     pair_paths: dict[str, str]  # gpu id → pair page path
     more_quant_rows: tuple[QuantRow, ...]  # the formats not marked common, behind a disclosure
 
@@ -267,79 +276,3 @@ class CalculatorPage:
     models: tuple[Model, ...]
     gpus: tuple[GPU, ...]
     default_context: int  # tokens
-
-
-def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[QuantRow, ...]:
-    """Memory per quantization on one card at the default and longer contexts."""
-    catalog = matrix.catalog
-    contexts = [context] + [c for c in LONGER_CONTEXTS if context < c <= model.max_context]
-    rows = []
-    for quant_id in model.quantizations:
-        probe = matrix.probe_gpu(quant_id)
-        cell = matrix.cell(model.id, quant_id, probe)
-        # contexts[0] is the cell's own context, so its breakdown gives weights and KV cache too.
-        memories = [
-            compute_fit(
-                resolve_setup(catalog, model.id, quant_id, probe, Options(context=c)), 1
-            ).memory
-            for c in contexts
-        ]
-        totals = tuple((c, m.total) for c, m in zip(contexts, memories, strict=True))
-        names = tuple(catalog.runtimes[r].name for r in cell.setup.quant.runtimes)
-        first = memories[0]
-        rows.append(QuantRow(cell.setup.quant, first.weights, first.kv_cache, totals, names))
-    return tuple(rows)
-
-
-@dataclass
-class RowCache:
-    """Launch commands and per-card placements of the matrix's cells, each made once per
-    quantization and card count (placements also per card size) of a model: at the matrix's
-    options nothing else changes them, and a model's pair pages share most of them. Holds one
-    model at a time, since pages are rendered model by model."""
-
-    matrix: FitMatrix
-    model: str | None = None
-    commands: dict[tuple[str, int, int, str, bool], dict[str, str]] = field(default_factory=dict)
-    placements: dict[tuple[str, str, int, int, bool], Placement | None] = field(
-        default_factory=dict
-    )
-
-    def commands_for(self, cell: Cell) -> dict[str, str]:
-        self._hold(cell.setup.model.id)
-        s = cell.setup
-        key = (s.quant.id, cell.result.cards, s.card_capacity, s.gpu.platform, cell.fits)
-        if key not in self.commands:
-            self.commands[key] = make_commands(self.matrix, cell)
-        return self.commands[key]
-
-    def placement_for(self, cell: Cell) -> Placement | None:
-        """The cell's runtime layout at its card count."""
-        self._hold(cell.setup.model.id)
-        setup, cards = cell.setup, cell.result.cards
-        key = (setup.quant.id, setup.runtime.id, cards, setup.card_capacity, setup.runs_here)
-        if key not in self.placements:
-            self.placements[key] = compute_placement(
-                setup, cards, self.matrix.sizing_for(cell.setup)
-            )
-        return self.placements[key]
-
-    def _hold(self, model: str) -> None:
-        if model != self.model:
-            self.model = model
-            self.commands.clear()
-            self.placements.clear()
-
-
-def make_commands(matrix: FitMatrix, cell: Cell) -> dict[str, str]:
-    """Commands by runtime name for a cell that fits; empty when it does not."""
-    if not cell.fits:
-        return {}
-    runtimes = matrix.catalog.runtimes
-    commands = render_commands(cell.result, matrix.catalog, matrix.sizing_for)
-    return {runtimes[k].name: v for k, v in commands.items()}
-
-
-def make_capacity(matrix: FitMatrix, gpu: GPU, cards: int) -> Capacity:
-    """Capacity of ``cards`` × ``gpu``."""
-    return compute_capacity(gpu, matrix.catalog.interconnect_of(gpu), cards)

@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from generator.fit.engine import FitResult
 from generator.fit.memory import GIB
 from generator.fit.verdict import Verdict
-from generator.site_plan import gpu_path, model_path, pair_path
+from generator.urls import gpu_path, model_path, pair_path
 
 VERDICT_WORDS = {
     "fits": "Fits",

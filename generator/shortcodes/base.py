@@ -15,11 +15,11 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from generator.catalog.schema import suggest
-from generator.contexts import make_capacity
 from generator.errors import SiteError
 from generator.fit.engine import FitResult
 from generator.fit.matrix import FitMatrix
 from generator.fit.verdict import Capacity
+from generator.pages.common import make_capacity
 
 EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 UNCLOSED = re.compile(r"\{\{")

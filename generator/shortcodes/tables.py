@@ -19,8 +19,8 @@ from generator.shortcodes.base import (
     _result,
     shortcode,
 )
-from generator.site_plan import gpu_path, model_path
 from generator.templating import margin_reason
+from generator.urls import gpu_path, model_path
 
 
 @shortcode
