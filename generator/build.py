@@ -26,14 +26,12 @@ from generator.content import ContentError, load_pages
 from generator.errors import SiteError
 from generator.fit.accuracy import describe_contradiction
 from generator.fit.matrix import FitMatrix, plan_matrix
-from generator.fit.verdict import TIGHT_SHARE
 from generator.render import make_content_renderer, render_spec
 from generator.search import iter_searched_files, write_search_index
 from generator.settings import load_settings
 from generator.shortcodes import ShortcodeContext
 from generator.site_plan import SHARED, PageSpec, plan_site
-from generator.templating import make_shell_globals, make_theme_env, make_url_for
-from generator.urls import gpu_path, model_path, pair_path
+from generator.templating import make_theme_env, make_url_for
 from generator.writer import OutputLock, Staging
 
 log = logging.getLogger(__name__)
@@ -150,12 +148,10 @@ def _prepare_site(
     url = base_url if base_url is not None else settings.base_url
     settings = settings.model_copy(update={"base_url": url})
     assets = load_assets(project / "templates" / "static")
-    theme = make_theme_env(project / "templates", url, {n: a.hashed for n, a in assets.items()})
+    theme = make_theme_env(
+        project / "templates", settings, {n: a.hashed for n, a in assets.items()}
+    )
     url_for = make_url_for(url)
-    theme.globals.update(
-        site=settings, model_path=model_path, gpu_path=gpu_path, pair_path=pair_path,
-        tight_share=TIGHT_SHARE, **make_shell_globals(theme),
-    )  # fmt: skip
     renderer = make_content_renderer(lambda: ShortcodeContext(matrix, theme, url_for))
     specs = render_content_first(plan_site(matrix, pages, settings, renderer))
     lap("plan")

@@ -49,6 +49,7 @@ from generator.fit.memory import (
 from generator.fit.placement import make_shapes
 from generator.fit.tensors import WeightSizes, estimate_weights
 from generator.fit.verdict import TIGHT_SHARE, link_bandwidth_of, scaling_factor_of
+from generator.verdicts import verdict_labels
 
 #: Bumped whenever a field changes meaning, so a cached page never misreads new data.
 FORMAT_VERSION = 2
@@ -64,6 +65,7 @@ def make_calculator_data(catalog: Catalog) -> dict[str, Any]:
         "version": FORMAT_VERSION,
         "default_context": DEFAULT_CONTEXT,
         "tight_share": TIGHT_SHARE,
+        "verdicts": verdict_labels(),
         "models": [_model(catalog, m, most_cards) for m in catalog.models.values()],
         "quantizations": [
             {"id": q.id, "name": q.name, "runtimes": list(q.runtimes), "format": q.format,

@@ -107,7 +107,6 @@ class ModelPage:
     compat: tuple[CompatRow, ...]  # every GPU in catalog order
     launches: tuple[Launch, ...]  # one per quantization that fits anywhere
     chart: Chart
-    pair_paths: dict[str, str]  # gpu id → pair page path
     more_quant_rows: tuple[QuantRow, ...]  # the formats not marked common, behind a disclosure
 
 

@@ -8,8 +8,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from generator.catalog.schema import Catalog
+from generator.filters import pct
 from generator.fit.accuracy import AccuracyReport, compute_accuracy
-from generator.templating import pct
 
 #: (metric, bound on the median |error|, bound on the worst |error|). Decode speed has a long
 #: tail (small MoE models on unified memory; 2024 llama.cpp builds on datacenter cards), so its

@@ -59,10 +59,8 @@ def make_model_page(matrix: FitMatrix, model_id: str) -> ModelPage:
         path,
         (HOME, MODELS, Crumb(model.name, path)),
     )
-    pairs = {g: urls.pair_path(model_id, g) for g in catalog.gpus}
     chart = make_chart([(r.quant.name, r.totals[0][1]) for r in quant_rows])
-    return ModelPage(meta, model, context, quant_rows, compat, tuple(launches), chart, pairs,
-                     more_rows)  # fmt: skip
+    return ModelPage(meta, model, context, quant_rows, compat, tuple(launches), chart, more_rows)
 
 
 def make_quant_rows(matrix: FitMatrix, model: Model, context: int) -> tuple[QuantRow, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from generator.catalog.schema import suggest
+from generator.filters import factor, gib, money, pct, tokens_per_s
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
@@ -15,7 +16,7 @@ from generator.shortcodes.base import (
     _result,
     shortcode,
 )
-from generator.templating import factor, gib, money, pct, tokens_per_s, verdict_badge
+from generator.verdicts import verdict_badge
 
 
 @shortcode

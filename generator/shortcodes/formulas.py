@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from generator.filters import gib, tokens_per_s
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
@@ -13,7 +14,6 @@ from generator.shortcodes.base import (
     _result,
     shortcode,
 )
-from generator.templating import gib, tokens_per_s
 
 
 @shortcode

@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from generator.catalog.schema import suggest
+from generator.filters import margin_reason
 from generator.fit.engine import Options, compute_placement, resolve_setup
 from generator.shortcodes.base import (
     ShortcodeContext,
@@ -19,7 +20,6 @@ from generator.shortcodes.base import (
     _result,
     shortcode,
 )
-from generator.templating import margin_reason
 from generator.urls import gpu_path, model_path
 
 

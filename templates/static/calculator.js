@@ -10,9 +10,6 @@
   const GIB = 2 ** 30;
   const KEYS = ["model", "quant", "context", "batch", "kv", "runtime", "gpu", "count"];
   const BYTES = ["weights", "kv_cache", "overhead", "total", "raw", "effective", "headroom", "need", "limit"];
-  const WORDS = {
-    fits: "Fits", tight: "Fits, tight", "does-not-fit": "Does not fit",
-  };
 
   /* ---- numbers written as the site's template filters write them (generator/templating.py) */
 
@@ -186,7 +183,7 @@
     if (x.error) return { error: x.error };
     const { m, Q, g, r, count: n } = x, on = `${n}× ${g.name}`;
     return {
-      verdict: WORDS[x.verdict],
+      verdict: D.raw.verdicts[x.verdict].word,
       summary: `${m.name} at ${Q.name} with ${r.name} on ${on}: ` + (x.need == null ? "no layout on that many cards." :
         `the fullest card holds ${gib(x.need)} of the ${gib(x.limit)} it may use, ` +
         (x.headroom < 0 ? gib(-x.headroom) + " too much." : gib(x.headroom) + " to spare.")) +

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from generator.catalog.schema import Catalog
-from generator.templating import gib, money, tokens_per_s
+from generator.filters import gib, money, tokens_per_s
 from tests.browser.conftest import NewPage, open_calculator
 from tests.browser.fitcli import catalog_loaded_once, fit_json
 from tests.browser.test_calculator_parity import random_states
