@@ -6,27 +6,25 @@ load catalog → compute matrix → load settings and content → theme → plan
 from __future__ import annotations
 
 import errno
-import gc
-import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import groupby
 from pathlib import Path
 
-import rjsmin  # type: ignore[import-untyped]
 from jinja2 import Environment
 
+from generator.assets import Asset, load_assets
 from generator.catalog.loader import load_catalog
 from generator.content import ContentError, load_pages
 from generator.errors import SiteError
 from generator.fit.accuracy import describe_contradiction
 from generator.fit.matrix import FitMatrix, plan_matrix
-from generator.render import make_content_renderer, render_spec
+from generator.render import make_content_renderer
+from generator.render_pool import paused_collector, render_pages
 from generator.search import iter_searched_files, write_search_index
 from generator.settings import load_settings
 from generator.shortcodes import ShortcodeContext
@@ -35,13 +33,6 @@ from generator.templating import make_theme_env, make_url_for
 from generator.writer import OutputLock, Staging
 
 log = logging.getLogger(__name__)
-
-#: Models whose cells a render worker keeps: it renders one model's pages after another.
-MODELS_PER_WORKER = 2
-#: How much render workers defer to the process apart and to Pagefind (Unix niceness, 0–19).
-WORKER_NICENESS = 5
-#: Garbage collector thresholds while pages render (CPython's default is 700, 10, 10).
-RENDER_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @dataclass
@@ -99,20 +90,6 @@ def prepare_site(
     """
     with paused_collector():
         return _prepare_site(project, base_url, timer, matrix)
-
-
-@contextmanager
-def paused_collector() -> Iterator[None]:
-    """No cyclic garbage collection inside: loading and planning make hundreds of thousands of
-    objects and no reference cycles, and each full collection walked them all again (at 100x
-    the catalog, two thirds of the time spent loading it)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def check_measurements(matrix: FitMatrix) -> None:
@@ -243,84 +220,6 @@ def _build_site(project: Path, out: Path, base_url: str | None, jobs: int | None
     report.bytes_written = staging.bytes_written
     log.debug("stages: %s", {k: round(v, 3) for k, v in report.stages.items()})
     return report
-
-
-def setup_render_worker(matrix: FitMatrix) -> None:
-    """A render worker keeps only the cells of the models it is rendering, and gives way to the
-    process apart: the searched pages it renders, then the search index, are the build's
-    longest chain, while the workers' pair pages can fill whatever CPU is left."""
-    matrix.keep_only(MODELS_PER_WORKER)
-    os.nice(WORKER_NICENESS)
-
-
-def render_pages(
-    prepared: Prepared,
-    staging: Staging,
-    jobs: int,
-    searched: set[str] | None = None,
-    then: Callable[[], None] | None = None,
-) -> None:
-    """Render every page and static file into ``staging``; call ``then`` once the pages whose
-    files are in ``searched`` are written.
-
-    Render workers take one model's pages at a time and compute only that model's cells. One
-    more process meanwhile renders the searched pages and those that read every model (it
-    computes the whole matrix, and frees it when it ends); ``then`` runs after it.
-    """
-    theme = prepared.theme
-
-    def render(spec: PageSpec) -> tuple[str, bytes]:
-        return spec.file, render_spec(spec, theme)
-
-    def goes_apart(spec: PageSpec) -> bool:
-        return spec.reads_every_model or (searched is not None and spec.file in searched)
-
-    local = [spec for spec in prepared.specs if not goes_apart(spec)]
-    runs = [list(run) for _, run in groupby(local, key=lambda spec: spec.model)]
-    apart = [spec for spec in prepared.specs if goes_apart(spec)]
-    # What is loaded so far lives until the end: stop the collector re-walking it while
-    # thousands of pages render (the forked workers inherit the frozen heap), and let it run
-    # less often: rendering makes few reference cycles, and the matrix, growing to hundreds of
-    # thousands of objects in the process apart, made each full collection slower (a quarter
-    # of the matrix's time at 10x).
-    thresholds = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*RENDER_GC_THRESHOLDS)
-    try:
-        staging.write_all(
-            runs, render, jobs, apart=apart, then=then,
-            setup_worker=partial(setup_render_worker, prepared.matrix),
-        )  # fmt: skip
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()  # a long-running serve must not keep every old build frozen
-    for asset in prepared.assets.values():
-        staging.write(f"assets/{asset.hashed}", asset.data)
-
-
-@dataclass(frozen=True)
-class Asset:
-    """A static file as published, under its content-hashed name."""
-
-    hashed: str  # 'site.3f2a9c1b.css'
-    data: bytes
-
-
-def load_assets(static: Path) -> dict[str, Asset]:
-    """Static files by name, each read once, so the name's hash always matches the bytes."""
-    assets = {}
-    for path in sorted(p for p in static.glob("*") if p.is_file()):
-        data = read_asset(path)
-        digest = hashlib.sha256(data).hexdigest()[:10]
-        assets[path.name] = Asset(f"{path.stem}.{digest}{path.suffix}", data)
-    return assets
-
-
-def read_asset(path: Path) -> bytes:
-    """A static file as published: scripts minified (comments and spaces out), others as is."""
-    data = path.read_bytes()
-    return bytes(rjsmin.jsmin(data)) if path.suffix == ".js" else data
 
 
 def check_project(project: Path) -> str:

@@ -116,7 +116,7 @@ class CountRow:
 
     cards: int
     capacity: Capacity
-    fits: tuple[FitResult, ...]  # best quantization per model that fits, largest model first
+    results: tuple[FitResult, ...]  # best quantization per model that fits, largest model first
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class GPUPage:
     link_name: str | None  # interconnect name
     link_bandwidth: float | None  # GB/s
     scaling_factor: float
-    counts: tuple[CountRow, ...]
+    by_cards: tuple[CountRow, ...]  # 1 card first, then each count the card answers for
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ class PairPage:
     speed_error: float | None  # median relative error of decode estimates against measurements
     measured: tuple[Comparison, ...]  # every published measurement of this model on this GPU
     ram_gib: float  # system RAM the offload plans assume
-    layout: PairRow | None  # the best row when it spans several cards: what each card holds
+    layout_row: PairRow | None  # the best row when it spans several cards: what each card holds
     by_cards: tuple[CountAnswer, ...]  # one card first, then each count the GPU supports
     unavailable: tuple[Quantization, ...]  # formats no runtime on the card's platform loads
     more_rows: tuple[PairRow, ...]  # formats not marked common, behind a disclosure
@@ -247,23 +247,15 @@ class GuidesIndexPage:
 
 
 @dataclass(frozen=True)
-class HomeCell:
-    """Fewest cards of one GPU for one model at the home table's quantization (at the format
-    the model is released in when it is not published in that one)."""
-
-    cell: Cell
-
-
-@dataclass(frozen=True)
 class HomePage:
     """/: what the site answers, a headline table, where to go next."""
 
     meta: PageMeta
     quant: Quantization  # the headline table's quantization
     gpus: tuple[GPU, ...]
-    rows: tuple[tuple[Model, tuple[HomeCell, ...]], ...]
+    rows: tuple[tuple[Model, tuple[Cell, ...]], ...]  # a cell per featured GPU
     guides: tuple[GuideLink, ...]
-    counts: dict[str, int]  # models, gpus, quantizations, pages
+    sizes: dict[str, int]  # how many models, gpus and quantizations the catalog holds
 
 
 @dataclass(frozen=True)

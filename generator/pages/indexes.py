@@ -10,7 +10,6 @@ from generator.contexts import (
     Crumb,
     GuideLink,
     GuidesIndexPage,
-    HomeCell,
     HomePage,
     ModelListRow,
     ModelsIndexPage,
@@ -32,7 +31,7 @@ def make_home(matrix: FitMatrix, settings: SiteSettings, links: tuple[GuideLink,
         model = catalog.models[model_id]
         # A model not published at the headline format shows at the format it is released in.
         shown = quant.id if quant.id in model.quantizations else model.quantizations[0]
-        cells = tuple(HomeCell(matrix.cell(model_id, shown, g.id)) for g in gpus)
+        cells = tuple(matrix.cell(model_id, shown, g.id) for g in gpus)
         rows.append((model, cells))
     sizes = {"models": len(catalog.models), "gpus": len(catalog.gpus),
              "quantizations": len(catalog.quantizations)}  # fmt: skip
