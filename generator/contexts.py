@@ -22,8 +22,8 @@ from generator.fit.verdict import Capacity
 class Crumb:
     """One step of the breadcrumb trail."""
 
-    title: str
-    path: str
+    title: str  # the link text
+    path: str  # site path of the step
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class PageMeta:
 class QuantRow:
     """A quantization of one model, with memory at several contexts on one card."""
 
-    quant: Quantization
+    quant: Quantization  # the format
     weights: int  # bytes
     kv_cache: int  # bytes at the default context
     totals: tuple[tuple[int, int], ...]  # (context tokens, total bytes on one card)
@@ -51,7 +51,7 @@ class QuantRow:
 class CompatRow:
     """One GPU on a model page: the cell for each of the model's quantizations."""
 
-    gpu: GPU
+    gpu: GPU  # the row's GPU
     cells: tuple[Cell, ...]  # in the model's quantization order
 
     @property
@@ -64,7 +64,7 @@ class CompatRow:
 class Launch:
     """A recommended configuration with its commands per runtime."""
 
-    recommendation: Recommendation
+    recommendation: Recommendation  # the fewest cards and longest context at one format
     commands: dict[str, str]  # runtime name → command line
 
 
@@ -72,7 +72,7 @@ class Launch:
 class ChartBar:
     """One bar of the memory chart: a quantization's total at the default context."""
 
-    label: str
+    label: str  # the format's name
     total: int  # bytes
     y: int  # top of the bar's label row, SVG units
     width: str  # bar length in SVG units, one decimal
@@ -91,7 +91,7 @@ class ChartLine:
 class Chart:
     """The memory chart of a model page, laid out in SVG user units (400 wide)."""
 
-    height: int
+    height: int  # of the whole drawing, SVG units
     lines: tuple[ChartLine, ...]  # reference card sizes within the scale, smallest first
     bars: tuple[ChartBar, ...]  # one per common format, in the model's order
 
@@ -100,13 +100,13 @@ class Chart:
 class ModelPage:
     """/models/<id>/: facts, quantization options, compatibility, recommendation, commands."""
 
-    meta: PageMeta
-    model: Model
+    meta: PageMeta  # title, description, path, breadcrumbs
+    model: Model  # the catalog entry
     context: int  # default context of the tables, tokens
-    quant_rows: tuple[QuantRow, ...]
+    quant_rows: tuple[QuantRow, ...]  # memory per common format on one card
     compat: tuple[CompatRow, ...]  # every GPU in catalog order
     launches: tuple[Launch, ...]  # one per quantization that fits anywhere
-    chart: Chart
+    chart: Chart  # memory per common format, drawn
     more_quant_rows: tuple[QuantRow, ...]  # the formats not marked common, behind a disclosure
 
 
@@ -114,8 +114,8 @@ class ModelPage:
 class CountRow:
     """What n cards of one GPU hold: each model at its best quantization."""
 
-    cards: int
-    capacity: Capacity
+    cards: int  # how many cards
+    capacity: Capacity  # raw and effective memory of that many cards
     results: tuple[FitResult, ...]  # best quantization per model that fits, largest model first
 
 
@@ -123,11 +123,11 @@ class CountRow:
 class GPUPage:
     """/gpus/<id>/: the card's facts and what runs on 1 … max cards."""
 
-    meta: PageMeta
-    gpu: GPU
+    meta: PageMeta  # title, description, path, breadcrumbs
+    gpu: GPU  # the catalog entry
     link_name: str | None  # interconnect name
     link_bandwidth: float | None  # GB/s
-    scaling_factor: float
+    scaling_factor: float  # the interconnect's share of pooled memory that counts (seed)
     by_cards: tuple[CountRow, ...]  # 1 card first, then each count the card answers for
 
 
@@ -135,10 +135,10 @@ class GPUPage:
 class GPUListRow:
     """A row of the GPU catalog."""
 
-    gpu: GPU
-    link_name: str | None
-    link_bandwidth: float | None
-    scaling_factor: float
+    gpu: GPU  # the catalog entry
+    link_name: str | None  # interconnect name, None without one
+    link_bandwidth: float | None  # interconnect GB/s, None without one
+    scaling_factor: float  # the interconnect's share of pooled memory that counts (seed)
     max_capacity: Capacity  # at the card's maximum count
 
 
@@ -146,16 +146,16 @@ class GPUListRow:
 class GPUsIndexPage:
     """/gpus/: the seed's multi-GPU table and every other card."""
 
-    meta: PageMeta
-    multi: tuple[GPUListRow, ...]
-    single: tuple[GPUListRow, ...]
+    meta: PageMeta  # title, description, path, breadcrumbs
+    multi: tuple[GPUListRow, ...]  # cards that pool over an interconnect
+    single: tuple[GPUListRow, ...]  # cards used one at a time (unified memory, no link)
 
 
 @dataclass(frozen=True)
 class PairRow:
     """One quantization on a model × GPU page."""
 
-    cell: Cell
+    cell: Cell  # the format on this GPU at the fewest cards that fit
     commands: dict[str, str]  # runtime name → command line, when it fits
     placement: Placement | None  # per-card layout of the cell's runtime at the cell's card count
     measured: tuple[Comparison, ...]  # published measurements of this quantization on this GPU
@@ -167,7 +167,7 @@ class PairRow:
 class CountAnswer:
     """A pair page's answer for one card count: the best quantization that runs there."""
 
-    cards: int
+    cards: int  # how many cards
     result: FitResult | None  # the best quantization's result on this many cards; None: none fits
     max_context: int  # the longest context that quantization fits on this many cards, tokens
     measured_speed: tuple[Comparison, ...]  # measured decode speeds of that setup
@@ -178,13 +178,12 @@ class CountAnswer:
 class PairPage:
     """/models/<model>/on/<gpu>/: can this GPU run this model, per quantization."""
 
-    meta: PageMeta
-    model: Model
-    gpu: GPU
+    meta: PageMeta  # title, description, path, breadcrumbs
+    model: Model  # the catalog entry
+    gpu: GPU  # the catalog entry
     context: int  # the tables' context, tokens
     rows: tuple[PairRow, ...]  # the common formats that run here
     best: Cell | None  # highest-quality quantization that fits with room to spare, fewest cards
-    fewest: Cell | None  # the configuration with the fewest cards (best quality among those)
     best_single: Cell | None  # highest-quality quantization that fits on one card
     speed_error: float | None  # median relative error of decode estimates against measurements
     measured: tuple[Comparison, ...]  # every published measurement of this model on this GPU
@@ -201,7 +200,7 @@ class PairPage:
 class ModelListRow:
     """A row of the models index."""
 
-    model: Model
+    model: Model  # the catalog entry
     q4_weights: int | None  # bytes at the page's quantization (site.yaml), when published
     single_cards: int  # how many GPUs hold it on one card at some quantization
 
@@ -210,8 +209,8 @@ class ModelListRow:
 class ModelsIndexPage:
     """/models/: every model."""
 
-    meta: PageMeta
-    rows: tuple[ModelListRow, ...]
+    meta: PageMeta  # title, description, path, breadcrumbs
+    rows: tuple[ModelListRow, ...]  # every model in catalog order
     quant: Quantization  # whose weights the table shows (site.yaml's home_quant)
 
 
@@ -219,7 +218,7 @@ class ModelsIndexPage:
 class ContentPage:
     """A Markdown page rendered to HTML: a guide or a standalone page (methodology)."""
 
-    meta: PageMeta
+    meta: PageMeta  # title, description, path, breadcrumbs
     html: str  # rendered body, shortcodes included
     toc: tuple[tuple[int, str, str], ...]  # (level, anchor id, title)
     published: str  # ISO date
@@ -231,30 +230,30 @@ class ContentPage:
 class GuideLink:
     """A guide in lists and the feed."""
 
-    title: str
-    path: str
-    summary: str
-    published: str
-    updated: str
+    title: str  # the guide's title
+    path: str  # site path
+    summary: str  # one or two sentences for lists
+    published: str  # ISO date
+    updated: str  # ISO date, the published date when never updated
 
 
 @dataclass(frozen=True)
 class GuidesIndexPage:
     """/guides/: every guide, newest first."""
 
-    meta: PageMeta
-    guides: tuple[GuideLink, ...]
+    meta: PageMeta  # title, description, path, breadcrumbs
+    guides: tuple[GuideLink, ...]  # newest first
 
 
 @dataclass(frozen=True)
 class HomePage:
     """/: what the site answers, a headline table, where to go next."""
 
-    meta: PageMeta
+    meta: PageMeta  # title, description, path, breadcrumbs
     quant: Quantization  # the headline table's quantization
-    gpus: tuple[GPU, ...]
+    gpus: tuple[GPU, ...]  # the headline table's columns (site.yaml)
     rows: tuple[tuple[Model, tuple[Cell, ...]], ...]  # a cell per featured GPU
-    guides: tuple[GuideLink, ...]
+    guides: tuple[GuideLink, ...]  # the newest five
     sizes: dict[str, int]  # how many models, gpus and quantizations the catalog holds
 
 
@@ -262,8 +261,8 @@ class HomePage:
 class CalculatorPage:
     """/calculator/: the form, pre-filled from the catalog; its script reads the data file."""
 
-    meta: PageMeta
+    meta: PageMeta  # title, description, path, breadcrumbs
     data_path: str  # site path of the engine coefficients (JSON)
-    models: tuple[Model, ...]
-    gpus: tuple[GPU, ...]
+    models: tuple[Model, ...]  # the form's model choices
+    gpus: tuple[GPU, ...]  # the form's GPU choices
     default_context: int  # tokens

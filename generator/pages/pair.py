@@ -71,7 +71,7 @@ def make_pair_page(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCach
     rows, unavailable = _rows(matrix, model_id, gpu_id, common, cache)
     shown = tuple(r for r in rows if r.cell.setup.quant.id in common)
     more = tuple(r for r in rows if r.cell.setup.quant.id not in common)
-    best, fewest, best_single, fewer = _answers(rows, common)
+    best, best_single, fewer = _answers(rows, common)
     error = report.error("decode_tokens_per_s") if report else None
     path, model_page = urls.pair_path(model_id, gpu_id), urls.model_path(model_id)
     meta = PageMeta(
@@ -92,7 +92,7 @@ def make_pair_page(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCach
     if one is not None and all(r.cell is not one.cell for r in offloads):
         offloads.insert(0, one)
     return PairPage(
-        meta, model, gpu, context, shown, best, fewest, best_single,
+        meta, model, gpu, context, shown, best, best_single,
         error.median_abs if error else None, measured, DEFAULT_RAM_GIB, layout, by_cards,
         tuple(unavailable), more, fewer, tuple(offloads),
     )  # fmt: skip
@@ -125,8 +125,8 @@ def _rows(
 
 def _answers(
     rows: list[PairRow], common: tuple[str, ...]
-) -> tuple[Cell | None, Cell | None, Cell | None, Cell | None]:
-    """The best configuration, the one on the fewest cards, the best on one card, and a less
+) -> tuple[Cell | None, Cell | None, Cell | None]:
+    """The best configuration (among those on the fewest cards), the best on one card, and a less
     common file that needs fewer cards than the answer. The answer speaks of the common formats
     (of any format when no common one fits)."""
     fitting = [r.cell for r in rows if r.cell.fits and r.cell.setup.quant.id in common]
@@ -140,7 +140,7 @@ def _answers(
     fewer = _fewest(others) if fitting else None
     if fewer is not None and fewest is not None and (fewer.min_gpus or 0) >= (fewest.min_gpus or 0):
         fewer = None
-    return best, fewest, best_single, fewer
+    return best, best_single, fewer
 
 
 def _by_cards(
