@@ -123,7 +123,8 @@ def test_verdict_symbols_are_written_only_in_the_verdicts_module() -> None:
 
 CONTEXT_CLASSES = [
     obj for obj in vars(contexts).values()
-    if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == contexts.__name__
+    if isinstance(obj, type) and dataclasses.is_dataclass(obj)
+    and obj.__module__ == contexts.__name__
 ]  # fmt: skip
 
 
