@@ -30,8 +30,8 @@ RENDER_GC_THRESHOLDS = (50_000, 20, 100)
 @contextmanager
 def paused_collector() -> Iterator[None]:
     """No cyclic garbage collection inside: loading and planning make hundreds of thousands of
-    objects and no reference cycles, and each full collection walked them all again (at 100x
-    the catalog, two thirds of the time spent loading it)."""
+    objects and no reference cycles, and every full collection would walk them all again
+    (bench/RESULTS.md has what that costs)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -74,11 +74,10 @@ def render_pages(
     local = [spec for spec in prepared.specs if not goes_apart(spec)]
     runs = [list(run) for _, run in groupby(local, key=lambda spec: spec.model)]
     apart = [spec for spec in prepared.specs if goes_apart(spec)]
-    # What is loaded so far lives until the end: stop the collector re-walking it while
-    # thousands of pages render (the forked workers inherit the frozen heap), and let it run
-    # less often: rendering makes few reference cycles, and the matrix, growing to hundreds of
-    # thousands of objects in the process apart, made each full collection slower (a quarter
-    # of the matrix's time at 10x).
+    # What is loaded so far lives until the end: the collector does not re-walk it while
+    # thousands of pages render (the forked workers inherit the frozen heap), and it runs less
+    # often: rendering makes few reference cycles, while the matrix grows to hundreds of
+    # thousands of objects in the process apart and makes every full collection slower.
     thresholds = gc.get_threshold()
     gc.collect()
     gc.freeze()

@@ -71,8 +71,8 @@ _INDENT = re.compile(r"\n[ \t]+")
 class CompactLoader(FileSystemLoader):
     """HTML templates as written, minus each line's indentation, removed once when one loads.
 
-    Pages come out compact without minifying every rendered page (which cost about a third of
-    rendering a model-on-GPU page). Indentation is safe to drop because no template holds
+    Pages come out compact without minifying every rendered page, which would cost about a
+    third of rendering a model-on-GPU page. Indentation is safe to drop because no template holds
     multi-line ``<pre>`` or ``<textarea>`` text; rendered values (Markdown, commands) are not
     touched.
     """

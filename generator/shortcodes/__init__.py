@@ -4,7 +4,7 @@ A page calls a shortcode as a Jinja expression, ``{{ fits("llama-3.1-405b", "q4_
 "h100-sxm", 2, expect=False) }}``, inline or on a line of its own. Expressions run in a
 sandboxed environment whose only globals are the functions registered here; each reads the
 precomputed FitMatrix, records which catalog entries it used, and raises ``ShortcodeError`` on
-an unknown id or a claim the engine contradicts. ``render_page_body`` attaches file and line.
+an unknown id or a claim the engine contradicts; ``render_shortcodes`` attaches file and line.
 
 Every shortcode's docstring is its documentation for authors (``docs/shortcodes.md`` is
 generated from them, and a test keeps the two in step).
