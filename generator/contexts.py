@@ -157,7 +157,6 @@ class PairRow:
 
     cell: Cell  # the format on this GPU at the fewest cards that fit
     commands: dict[str, str]  # runtime name → command line, when it fits
-    placement: Placement | None  # per-card layout of the cell's runtime at the cell's card count
     measured: tuple[Comparison, ...]  # published measurements of this quantization on this GPU
     offload: Offload | None  # llama.cpp plan for one card plus system RAM, when it does not fit
     measured_speed: tuple[Comparison, ...]  # measured decode speeds of this row's setup
@@ -188,6 +187,8 @@ class PairPage:
     speed_error: float | None  # median relative error of decode estimates against measurements
     measured: tuple[Comparison, ...]  # every published measurement of this model on this GPU
     ram_gib: float  # system RAM the offload plans assume
+    layout: Placement | None  # what each card holds in the best configuration, when it spans
+    # several cards
     layout_row: PairRow | None  # the best row when it spans several cards: what each card holds
     by_cards: tuple[CountAnswer, ...]  # one card first, then each count the GPU supports
     unavailable: tuple[Quantization, ...]  # formats no runtime on the card's platform loads

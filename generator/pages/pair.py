@@ -10,7 +10,6 @@ from generator.catalog.schema import Quantization
 from generator.contexts import CountAnswer, Crumb, PageMeta, PairPage, PairRow
 from generator.fit.engine import DEFAULT_RAM_GIB, compute_offload, compute_placement
 from generator.fit.matrix import Cell, FitMatrix
-from generator.fit.placement import Placement
 from generator.pages.common import (
     HOME,
     MODELS,
@@ -23,43 +22,25 @@ from generator.pages.common import (
 
 @dataclass(eq=False)
 class RowCache:
-    """Launch commands and per-card placements of the matrix's cells, each made once per
-    quantization and card count (placements also per card size) of a model: at the matrix's
-    options nothing else changes them, and a model's pair pages share most of them. Holds one
-    model at a time, since pages are rendered model by model."""
+    """Launch commands of the matrix's cells, each made once per quantization, card count, card
+    size and platform of a model: at the matrix's options nothing else changes them, and a
+    model's pair pages share most of them. Holds one model at a time, since pages are rendered
+    model by model."""
 
     matrix: FitMatrix
     model: str | None = None
     commands: dict[tuple[str, int, int, str, bool], dict[str, str]] = field(default_factory=dict)
-    placements: dict[tuple[str, str, int, int, bool], Placement | None] = field(
-        default_factory=dict
-    )
 
     def commands_for(self, cell: Cell) -> dict[str, str]:
         """The cell's launch commands by runtime name."""
-        self._hold(cell.setup.model.id)
+        if cell.setup.model.id != self.model:
+            self.model = cell.setup.model.id
+            self.commands.clear()
         s = cell.setup
         key = (s.quant.id, cell.result.cards, s.card_capacity, s.gpu.platform, cell.fits)
         if key not in self.commands:
             self.commands[key] = make_commands(self.matrix, cell)
         return self.commands[key]
-
-    def placement_for(self, cell: Cell) -> Placement | None:
-        """The cell's runtime layout at its card count."""
-        self._hold(cell.setup.model.id)
-        setup, cards = cell.setup, cell.result.cards
-        key = (setup.quant.id, setup.runtime.id, cards, setup.card_capacity, setup.runs_here)
-        if key not in self.placements:
-            self.placements[key] = compute_placement(
-                setup, cards, self.matrix.sizing_for(cell.setup)
-            )
-        return self.placements[key]
-
-    def _hold(self, model: str) -> None:
-        if model != self.model:
-            self.model = model
-            self.commands.clear()
-            self.placements.clear()
 
 
 def make_pair_page(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCache) -> PairPage:
@@ -83,9 +64,13 @@ def make_pair_page(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCach
     )
     context = matrix.cell(model_id, model.quantizations[0], gpu_id).setup.context
     measured = tuple(c for r in rows for c in r.measured)
-    layout = next(
-        (r for r in rows if r.cell is best and r.placement and r.cell.result.cards > 1), None
-    )
+    layout_row = next((r for r in rows if r.cell is best and r.cell.result.cards > 1), None)
+    layout = None
+    if layout_row is not None:
+        best_setup = layout_row.cell.setup
+        layout = compute_placement(best_setup, layout_row.cell.result.cards,
+                                   matrix.sizing_for(best_setup))  # fmt: skip
+        layout_row = layout_row if layout is not None else None
     by_cards = _by_cards(matrix, model_id, gpu_id, list(shown))
     offloads = [r for r in rows if r.offload is not None]
     one = by_cards[0].offload
@@ -93,8 +78,8 @@ def make_pair_page(matrix: FitMatrix, model_id: str, gpu_id: str, cache: RowCach
         offloads.insert(0, one)
     return PairPage(
         meta, model, gpu, context, shown, best, best_single,
-        error.median_abs if error else None, measured, DEFAULT_RAM_GIB, layout, by_cards,
-        tuple(unavailable), more, fewer, tuple(offloads),
+        error.median_abs if error else None, measured, DEFAULT_RAM_GIB, layout, layout_row,
+        by_cards, tuple(unavailable), more, fewer, tuple(offloads),
     )  # fmt: skip
 
 
@@ -112,14 +97,13 @@ def _rows(
             unavailable.append(cell.setup.quant)
             continue
         measured = report.for_config(model_id, quant, gpu_id) if report else ()
-        placement = cache.placement_for(cell)
         is_common = quant in common
         offload = None
         if not cell.fits and is_common:
             offload = compute_offload(cell.setup, 1, matrix.sizing_for(cell.setup))
         commands = cache.commands_for(cell) if is_common else {}
         speed = measured_speed(measured, cell.setup, cell.result.cards)
-        rows.append(PairRow(cell, commands, placement, measured, offload, speed))
+        rows.append(PairRow(cell, commands, measured, offload, speed))
     return rows, unavailable
 
 
@@ -190,7 +174,7 @@ def _one_card_offload(matrix: FitMatrix, answers: list[CountAnswer]) -> CountAns
     plan = compute_offload(cell.setup, 1, matrix.sizing_for(cell.setup))
     if plan is None or not plan.fits:
         return answers[0]
-    return CountAnswer(1, None, 0, (), PairRow(cell, {}, None, (), plan, ()))
+    return CountAnswer(1, None, 0, (), PairRow(cell, {}, (), plan, ()))
 
 
 def _fewest(cells: list[Cell]) -> Cell | None:
