@@ -24,6 +24,15 @@ class SiteSettings(BaseModel):
     home_quant: str = Field(description="Quantization of the home page's headline table")
     featured_models: tuple[str, ...] = Field(min_length=1, description="Home table rows")
     featured_gpus: tuple[str, ...] = Field(min_length=1, description="Home table columns")
+    pair_gpus: tuple[str, ...] | None = Field(
+        None,
+        description="GPUs with a page per model (/models/<model>/on/<gpu>/); every other pair "
+        "links to the calculator, filled in. Absent: every GPU has them.",
+    )
+
+    def has_pair_pages(self, gpu: str) -> bool:
+        """Whether ``gpu`` has a page per model."""
+        return self.pair_gpus is None or gpu in self.pair_gpus
 
 
 def load_settings(path: Path, catalog: Catalog) -> SiteSettings:
@@ -56,13 +65,21 @@ def load_settings(path: Path, catalog: Catalog) -> SiteSettings:
             f"{path.name}:{_line_of(text, 'home_quant')}: home_quant: unknown quantization "
             f"{settings.home_quant!r}{suggest(settings.home_quant, catalog.quantizations)}"
         )
-    for key, table in (("featured_models", catalog.models), ("featured_gpus", catalog.gpus)):
-        for index, ident in enumerate(getattr(settings, key)):
+    lists = (("featured_models", catalog.models), ("featured_gpus", catalog.gpus),
+             ("pair_gpus", catalog.gpus))  # fmt: skip
+    for key, table in lists:
+        for index, ident in enumerate(getattr(settings, key) or ()):
             if ident not in table:
                 problems.append(
                     f"{path.name}:{_line_of(text, key, index)}: {key}: unknown id "
                     f"{ident!r}{suggest(ident, table)}"
                 )
+    for index, ident in enumerate(settings.featured_gpus):
+        if ident in catalog.gpus and not settings.has_pair_pages(ident):
+            problems.append(
+                f"{path.name}:{_line_of(text, 'featured_gpus', index)}: featured_gpus: "
+                f"{ident!r} is not in pair_gpus (the home table links to its pages)"
+            )
     if problems:
         raise SiteError("\n".join(problems))
     return settings

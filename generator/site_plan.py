@@ -99,8 +99,9 @@ def plan_site(
     links = make_guide_links([p for p in pages if p.section == "guides"])
     specs = _indexes(matrix, settings, links)
     cache = RowCache(matrix)  # holds one model at a time: pages render model by model
+    pair_gpus = [g for g in matrix.catalog.gpus if settings.has_pair_pages(g)]
     for model in matrix.catalog.models:  # a model's pages side by side: see reads_every_model
-        specs += _model_outputs(matrix, model, cache)
+        specs += _model_outputs(matrix, model, pair_gpus, cache)
     for gpu in matrix.catalog.gpus:
         deps = frozenset({f"gpu:{gpu}", EVERY_MODEL, SHARED})
         specs.append(PageSpec(urls.gpu_path(gpu), "gpu.html", partial(make_gpu_page, matrix, gpu),
@@ -139,12 +140,14 @@ def _indexes(
     ]  # fmt: skip
 
 
-def _model_outputs(matrix: FitMatrix, model: str, cache: RowCache) -> list[PageSpec]:
-    """A model's page, its page on every GPU and its JSON file."""
+def _model_outputs(
+    matrix: FitMatrix, model: str, pair_gpus: list[str], cache: RowCache
+) -> list[PageSpec]:
+    """A model's page, its page on each GPU that has them, and its JSON file."""
     own = frozenset({f"model:{model}", SHARED})
     specs = [PageSpec(urls.model_path(model), "model.html", partial(make_model_page, matrix, model),
                       "model", own | {EVERY_GPU})]  # fmt: skip
-    for gpu in matrix.catalog.gpus:
+    for gpu in pair_gpus:
         make = partial(make_pair_page, matrix, model, gpu, cache)
         specs.append(
             PageSpec(urls.pair_path(model, gpu), "pair.html", make, "pair", own | {f"gpu:{gpu}"})

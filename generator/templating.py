@@ -24,7 +24,7 @@ from markupsafe import Markup
 from generator import columns, seo
 from generator.filters import FILTERS
 from generator.settings import SiteSettings
-from generator.urls import gpu_path, model_path, pair_path
+from generator.urls import calculator_query, gpu_path, model_path, pair_path
 from generator.verdicts import cards_mark, legend_mark
 
 
@@ -124,7 +124,10 @@ def make_theme_env(templates: Path, settings: SiteSettings, assets: dict[str, st
         return url_for(model_path(model))
 
     def pair_url(model: str, gpu: str) -> str:
-        return url_for(pair_path(model, gpu))
+        """The answer for a model on a GPU: its page, or the calculator where it has none."""
+        if settings.has_pair_pages(gpu):
+            return url_for(pair_path(model, gpu))
+        return url_for(calculator_query(model, gpu))
 
     def gpu_url(gpu: str) -> str:
         return url_for(gpu_path(gpu))

@@ -31,6 +31,11 @@ def pair_path(model: str, gpu: str) -> str:
     return f"/models/{model}/on/{gpu}/"
 
 
+def calculator_query(model: str, gpu: str) -> str:
+    """The calculator filled in with a model and a GPU: '/calculator/?model=<model>&gpu=<gpu>'."""
+    return f"{CALCULATOR}?model={model}&gpu={gpu}"
+
+
 def api_model_path(model: str) -> str:
     """A model's JSON file: '/api/models/<model>.json'."""
     return f"/api/models/{model}.json"
