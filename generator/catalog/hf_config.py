@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from generator.catalog.schema import MLA, Architecture, LinearAttention, SlidingWindow
+from generator.catalog.architecture import MLA, Architecture, LinearAttention, SlidingWindow
 
 WindowRule = Literal["none", "all", "qwen", "alternate", "pattern", "chunked"]
 MoERule = Literal["none", "mixtral", "qwen", "deepseek", "llama4"]

@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from generator.catalog.measurement import Measurement
 from generator.catalog.schema import (
     GPU,
     Catalog,
     Interconnect,
     KVDtype,
-    Measurement,
     Model,
     Quantization,
     Runtime,
