@@ -15,7 +15,8 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from generator.catalog.loader import CatalogError, load_catalog
+from generator.catalog.loader import load_catalog
+from generator.catalog.problems import CatalogError
 from generator.catalog.schema import Catalog
 from generator.errors import SiteError, describe_error
 from generator.fit.commands import render_offload_command

@@ -31,7 +31,7 @@ from livereload.handlers import StaticFileHandler  # type: ignore[import-untyped
 from markupsafe import escape
 
 from generator.build import BuildReport
-from generator.catalog.loader import CatalogError
+from generator.catalog.problems import CatalogError
 from generator.errors import SiteError, describe_error
 from generator.incremental import IncrementalBuilder
 
