@@ -13,12 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
-
 from generator.catalog.loader import load_catalog
-from generator.catalog.problems import CatalogError
 from generator.catalog.schema import Catalog
-from generator.errors import SiteError, describe_error
+from generator.errors import USER_ERRORS, describe_error
 from generator.fit.commands import render_offload_command
 from generator.fit.engine import (
     DEFAULT_RAM_BANDWIDTH_GBPS,
@@ -44,10 +41,6 @@ from generator.fit.placement import Placement
 from generator.listing import list_models, list_quants, render_listing
 
 log = logging.getLogger("fitatlas")
-
-#: Errors a user can fix; printed as one message each, never with a traceback. A template
-#: error is the theme author's mistake: located, but not a crash.
-USER_ERRORS: tuple[type[Exception], ...] = (CatalogError, FitQueryError, SiteError, TemplateError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,8 @@
-"""Errors the site stages raise for problems a user can fix, and how they are printed."""
+"""Errors a user can fix: which they are, and how they are printed.
+
+The command line and the dev server both catch ``USER_ERRORS`` and print ``describe_error``'s
+``path:line: message`` without a traceback; anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,17 @@ from types import TracebackType
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
+from generator.catalog.problems import CatalogError
+from generator.fit.engine import FitQueryError
+
 
 class SiteError(Exception):
     """A located problem in content or output, printed without a traceback."""
+
+
+#: Errors a user can fix, each printed as one located message: a catalog, content, output or
+#: query problem. A template error is the theme author's mistake: located, but not a crash.
+USER_ERRORS: tuple[type[Exception], ...] = (CatalogError, FitQueryError, SiteError, TemplateError)
 
 
 def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str, str]:
