@@ -16,29 +16,18 @@ from typing import Any
 from generator.catalog.loader import load_catalog
 from generator.catalog.schema import Catalog
 from generator.errors import USER_ERRORS, describe_error
-from generator.fit.commands import render_offload_command
 from generator.fit.engine import (
     DEFAULT_RAM_BANDWIDTH_GBPS,
     DEFAULT_RAM_GIB,
     FitQueryError,
-    FitResult,
     Options,
-    Setup,
-    compute_fit,
-    compute_max_context,
-    compute_max_sequences,
     compute_min_gpus,
-    compute_offload,
-    compute_placement,
-    kv_growth_per_token,
-    render_commands,
     resolve_model,
     resolve_setup,
 )
 from generator.fit.memory import GIB
-from generator.fit.offload import Offload
-from generator.fit.placement import Placement
 from generator.listing import list_models, list_quants, render_listing
+from generator.payload import fit_payload
 
 log = logging.getLogger("fitatlas")
 
@@ -148,13 +137,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.count is not None and args.count < 1:
         raise FitQueryError(f"--count must be at least 1, not {args.count}")
     cards = args.count or min_gpus or setup.gpu.node_max_gpus
-    result = compute_fit(setup, cards)
-    payload = fit_payload(result, min_gpus, compute_max_context(setup, cards), catalog)
-    payload["max_concurrent_sequences"] = compute_max_sequences(setup, cards)
-    payload.update(placement_payload(compute_placement(setup, cards)))
-    payload["offload"] = offload_payload(compute_offload(setup, cards), setup, cards)
-    if payload["offload"] and payload["offload"]["fits_in_ram"]:
-        payload["runtime_verdict"] = "offload"
+    payload = fit_payload(setup, cards, min_gpus, catalog)
     if args.json:
         print(json.dumps(payload, indent=2))
     else:
@@ -175,96 +158,6 @@ def parse_tokens(text: str) -> int:
     if not digits.lstrip("-").isdigit():
         raise argparse.ArgumentTypeError(f"not a token count: {text!r} (e.g. 8192 or 32k)")
     return int(digits) * scale  # out-of-range counts are the engine's to refuse, with the range
-
-
-def fit_payload(
-    result: FitResult, min_gpus: int | None, max_context: int, catalog: Catalog
-) -> dict[str, Any]:
-    """The stable ``fitatlas fit --json`` object (DESIGN.md), plus a few extra keys."""
-    s = result.setup
-    commands = render_commands(result, catalog) if result.fits else {}
-    return {
-        "model": s.model.id,
-        "quant": s.quant.id,
-        "gpu": s.gpu.id,
-        "count": result.cards,
-        "context": s.context,
-        "batch": s.batch,
-        "kv_dtype": s.kv.id,
-        "runtime": s.runtime.id,
-        "weights_bytes": result.memory.weights,
-        "kv_cache_bytes": result.memory.kv_cache,
-        "overhead_bytes": result.memory.overhead,
-        "total_bytes": result.memory.total,
-        "raw_vram_bytes": result.capacity.raw,
-        "effective_vram_bytes": result.capacity.effective,
-        "scaling_factor": result.capacity.scaling_factor,
-        "fits": result.fits,
-        "verdict": result.verdict.value,
-        "headroom_bytes": result.headroom,
-        "fullest_card_bytes": result.need,
-        "card_limit_bytes": s.card_limit,
-        "planning_fits": result.planning_fits,
-        "planning_headroom_bytes": result.planning_headroom,
-        "within_recommended_cards": result.within_recommended_cards,
-        "min_gpus": min_gpus,
-        "max_gpus": s.gpu.max_gpus,
-        "node_max_gpus": s.gpu.node_max_gpus,
-        "max_context": max_context,
-        "kv_bytes_per_token": kv_growth_per_token(s),
-        "decode_tokens_per_s": result.decode_tokens_per_s,
-        "decode_tokens_per_s_at_start": result.decode_tokens_per_s_at_start,
-        "prefill_tokens_per_s": result.prefill_tokens_per_s,
-        "prompt": s.prompt,
-        "time_to_first_token_s": result.time_to_first_token_s,
-        "aggregate_tokens_per_s": result.aggregate_tokens_per_s,
-        "cost_per_hour_usd": result.cost_per_hour_usd,
-        "cost_per_million_tokens_usd": result.cost_per_million_tokens_usd,
-        "command": commands.get(s.runtime.id),
-        "commands": commands,
-    }
-
-
-def placement_payload(placement: Placement | None) -> dict[str, Any]:
-    """The runtime-true layout: what each card holds, and whether the fullest card fits."""
-    if placement is None:
-        return {"runtime_fits": False, "runtime_verdict": "unsupported-layout", "per_card": []}
-    return {
-        "runtime_fits": placement.fits,
-        "runtime_verdict": "fits" if placement.fits else "does-not-fit",
-        "card_capacity_bytes": placement.card_capacity,
-        "fullest_card_headroom_bytes": placement.headroom,
-        "tensor_parallel": placement.tensor,
-        "pipeline_parallel": placement.pipeline,
-        "host_weights_bytes": placement.host_weights,
-        "kv_pool_tokens": placement.kv_pool_tokens,
-        "per_card": [
-            {"card": c.index, "layers": c.layers, "weights_bytes": c.weights,
-             "kv_cache_bytes": c.kv_cache, "overhead_bytes": c.overhead,
-             "reserved_bytes": c.reserved, "total_bytes": c.total}
-            for c in placement.cards
-        ],
-    }  # fmt: skip
-
-
-def offload_payload(offload: Offload | None, setup: Setup, cards: int) -> dict[str, Any] | None:
-    """A llama.cpp plan that keeps part of the model in system RAM, when one is needed."""
-    if offload is None:
-        return None
-    command = render_offload_command(
-        setup.model, setup.quant, setup.runtime, setup.kv.id, cards, setup.context, setup.batch,
-        offload.gpu_layers, offload.cpu_moe_layers,
-    )  # fmt: skip
-    return {
-        "kind": offload.kind,
-        "gpu_layers": offload.gpu_layers,
-        "cpu_moe_layers": offload.cpu_moe_layers,
-        "gpu_bytes": offload.gpu_bytes,
-        "ram_bytes": offload.ram_bytes,
-        "fits_in_ram": offload.fits,
-        "decode_tokens_per_s": offload.decode_tokens_per_s,
-        "command": command,
-    }
 
 
 def render_fit_text(p: dict[str, Any]) -> str:
