@@ -1,6 +1,7 @@
-"""Command line: ``fitatlas build | serve | check | fit | catalog``.
+"""Command line: ``fitatlas build | serve | check | fit | catalog``: what each command does.
 
-Errors print as ``path:line: message`` without a traceback unless ``--debug`` is given.
+The arguments each command takes are in generator/cli_parser.py. Errors a user can fix
+(``USER_ERRORS``) print as ``path:line: message`` without a traceback unless ``--debug`` is given.
 """
 
 from __future__ import annotations
@@ -10,26 +11,22 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from generator.catalog.loader import load_catalog
 from generator.catalog.schema import Catalog
+from generator.cli_parser import make_parser
 from generator.errors import USER_ERRORS, describe_error
 from generator.fit.engine import (
-    DEFAULT_RAM_BANDWIDTH_GBPS,
-    DEFAULT_RAM_GIB,
     FitQueryError,
     Options,
     compute_min_gpus,
     resolve_model,
     resolve_setup,
 )
-from generator.fit.memory import GIB
+from generator.fit_text import render_fit_text
 from generator.listing import list_models, list_quants, render_listing
 from generator.payload import fit_payload
-
-log = logging.getLogger("fitatlas")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,61 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("generator").setLevel(logging.DEBUG if args.debug else logging.INFO)
-    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
+        return COMMANDS[args.command](args)
     except USER_ERRORS as exc:
         if args.debug:
             raise
         print(describe_error(exc), file=sys.stderr)
         return 1
-
-
-def make_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="fitatlas", description=__doc__)
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument("--project", type=Path, default=Path("."), help="project folder")
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
-
-    build = sub.add_parser("build", help="render the site into site/")
-    build.add_argument(
-        "--base-url", default=None, help="URL the site is served from (default: site.yaml's)"
-    )
-    build.add_argument("--out", type=Path, default=None, help="output folder (default site/)")
-    build.set_defaults(handler=_cmd_build)
-
-    serve = sub.add_parser("serve", help="preview with live reload on 127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(handler=_cmd_serve)
-
-    check = sub.add_parser("check", help="validate catalog and content")
-    check.set_defaults(handler=_cmd_check)
-
-    fit = sub.add_parser("fit", help="answer one model × quantization × GPU question")
-    which = fit.add_mutually_exclusive_group()
-    which.add_argument("--model", help="catalog model id")
-    which.add_argument("--config", type=Path, help="a Hugging Face config.json instead of --model")
-    fit.add_argument("--quant", help="format id (none: list every format of the model)")
-    fit.add_argument("--gpu", required=True)
-    fit.add_argument("--count", type=int, help="cards (default: the fewest that fit)")
-    fit.add_argument(
-        "--context", type=parse_tokens, help="tokens, e.g. 8192 or 32k (default: 8192 or less)"
-    )
-    fit.add_argument("--batch", type=int, default=1, help="concurrent sequences")
-    fit.add_argument("--kv-dtype", help="KV cache dtype id (default: the runtime's)")
-    fit.add_argument("--runtime", help="runtime id (default: the quantization's first)")
-    fit.add_argument("--prompt", type=int, help="prompt tokens for time to first token")
-    fit.add_argument("--ram-gib", type=float, default=DEFAULT_RAM_GIB, help="system RAM")
-    fit.add_argument("--ram-bandwidth", type=float, default=DEFAULT_RAM_BANDWIDTH_GBPS, help="GB/s")
-    fit.add_argument("--json", action="store_true", help="print the JSON contract")
-    fit.set_defaults(handler=_cmd_fit)
-
-    catalog = sub.add_parser("catalog", help="list catalog ids")
-    catalog.add_argument("--json", action="store_true")
-    catalog.set_defaults(handler=_cmd_catalog)
-    add_catalog_add_parser(catalog)
-    return parser
 
 
 def _load(args: argparse.Namespace) -> Catalog:
@@ -150,82 +99,6 @@ def _print(listing: dict[str, Any], args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_tokens(text: str) -> int:
-    """A token count as typed: '8192', '32k' or '32K' (× 1024), as the calculator reads it."""
-    raw = text.strip().lower()
-    scale = 1024 if raw.endswith("k") else 1
-    digits = raw.removesuffix("k")
-    if not digits.lstrip("-").isdigit():
-        raise argparse.ArgumentTypeError(f"not a token count: {text!r} (e.g. 8192 or 32k)")
-    return int(digits) * scale  # out-of-range counts are the engine's to refuse, with the range
-
-
-def render_fit_text(p: dict[str, Any]) -> str:
-    """The human-readable breakdown of a fit payload (GiB = 2^30 bytes)."""
-
-    def gib(key: str) -> str:
-        return f"{p[key] / GIB:,.1f} GiB"
-
-    cost = p["cost_per_hour_usd"]
-    lines = [
-        f"{p['model']} · {p['quant']} on {p['count']}× {p['gpu']} ({p['runtime']}, "
-        f"{p['context']:,} tokens × {p['batch']}, KV {p['kv_dtype']})",
-        f"  weights        {gib('weights_bytes'):>14}",
-        f"  KV cache       {gib('kv_cache_bytes'):>14}",
-        f"  overhead       {gib('overhead_bytes'):>14}",
-        f"  total          {gib('total_bytes'):>14}",
-        f"  raw VRAM       {gib('raw_vram_bytes'):>14}",
-        f"  effective VRAM {gib('effective_vram_bytes'):>14}  (× {p['scaling_factor']:g}; "
-        f"planning rule: {_planning_words(p)})",
-        f"  verdict        {p['verdict']} ({_headroom_words(p)})",
-        f"  fewest cards   {p['min_gpus'] or 'none up to ' + str(p['node_max_gpus'])}",
-        f"  longest context {p['max_context']:,} tokens",
-        f"  concurrent     {p['max_concurrent_sequences']:,} sequences of {p['context']:,} tokens",
-        f"  decode         {p['decode_tokens_per_s']:,.1f} tokens/s per sequence "
-        f"({p['decode_tokens_per_s_at_start']:,.1f} with an empty cache)",
-        f"  first token    {_seconds(p['time_to_first_token_s'])} ({p['prompt']:,}-token prompt)",
-        f"  cost           {'$' + format(cost, ',.2f') + '/h' if cost is not None else 'no price'}",
-    ]
-    lines.append(f"  {p['runtime']} per card: {p['runtime_verdict']}")
-    lines += [
-        f"    card {c['card']}: {c['layers']} layers, {c['total_bytes'] / GIB:,.1f} GiB "
-        f"(weights {c['weights_bytes'] / GIB:,.1f}, KV {c['kv_cache_bytes'] / GIB:,.1f})"
-        for c in p["per_card"]
-    ]
-    if p["offload"]:
-        o = p["offload"]
-        plan = (
-            f"{o['gpu_layers']} layers on the cards, the rest in system RAM"
-            if o["kind"] == "layers"
-            else f"--n-cpu-moe {o['cpu_moe_layers']}: the routed experts of the first "
-            f"{o['cpu_moe_layers']} layers in system RAM, the rest on the cards"
-        )
-        room = "fits" if o["fits_in_ram"] else "more than the RAM"
-        lines.append(f"  offload        {plan}: {o['ram_bytes'] / GIB:,.1f} GiB in RAM ({room}), ")
-        lines[-1] += f"{o['decode_tokens_per_s']:,.1f} tokens/s"
-        lines.append(f"  offload command: {o['command']}")
-    lines += [f"  {rt}: {cmd}" for rt, cmd in p["commands"].items()]
-    return "\n".join(lines)
-
-
-def _planning_words(p: dict[str, Any]) -> str:
-    words = "accepts" if p["planning_fits"] else "rejects"
-    if not p["within_recommended_cards"]:
-        words += f", past the recommended {p['max_gpus']} cards (diminishing returns)"
-    return words
-
-
-def _headroom_words(p: dict[str, Any]) -> str:
-    if p["headroom_bytes"] is None:
-        return "the runtime cannot split the model over this many cards"
-    need, limit = p["fullest_card_bytes"] / GIB, p["card_limit_bytes"] / GIB
-    return f"fullest card {need:,.1f} of {limit:,.1f} GiB"
-
-
-def _seconds(value: float | None) -> str:
-    return "unknown (no TFLOPS figure)" if value is None else f"{value:,.2f} s"
-
-
 def _cmd_catalog(args: argparse.Namespace) -> int:
     catalog = _load(args)
     listing = {
@@ -252,23 +125,6 @@ def _fit_model(catalog: Catalog, args: argparse.Namespace) -> tuple[Catalog, str
     return catalog, args.model
 
 
-def add_catalog_add_parser(catalog: argparse.ArgumentParser) -> None:
-    """``fitatlas catalog add CONFIG --id --name --source``: append a model to models.yaml."""
-    actions = catalog.add_subparsers(metavar="ACTION")
-    add = actions.add_parser("add", help="add a model read from a Hugging Face config.json")
-    add.add_argument("config", type=Path, help="path to the model's config.json")
-    add.add_argument("--id", required=True, help="catalog id (a slug)")
-    add.add_argument("--name", required=True, help="display name")
-    add.add_argument("--source", required=True, help="where the config comes from (URL)")
-    add.add_argument("--hf-repo", help="org/name (default: from a huggingface.co --source)")
-    add.add_argument("--family", help="family shown on pages (default: the architecture's)")
-    add.add_argument("--license", help="licence name")
-    add.add_argument("--release-date", help="YYYY-MM-DD")
-    add.add_argument("--quant", help="comma-separated quantization ids, released format first")
-    add.add_argument("--notes", help="free text kept with the entry")
-    add.set_defaults(handler=_cmd_catalog_add)
-
-
 def _cmd_catalog_add(args: argparse.Namespace) -> int:
     from generator.catalog.add import EntryFacts, write_catalog_entry
 
@@ -279,3 +135,14 @@ def _cmd_catalog_add(args: argparse.Namespace) -> int:
     active = f", {model.active_params_b:g} B active" if model.active_params_b else ""
     print(f"added {model.id} to catalog/models.yaml: {model.params_b:g} B parameters{active}")
     return 0
+
+
+#: What each command does, by the name its parser sets (generator/cli_parser.py).
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "build": _cmd_build,
+    "serve": _cmd_serve,
+    "check": _cmd_check,
+    "fit": _cmd_fit,
+    "catalog": _cmd_catalog,
+    "catalog add": _cmd_catalog_add,
+}
