@@ -16,7 +16,7 @@ from typing import Any
 from generator.catalog.loader import load_catalog
 from generator.catalog.schema import Catalog
 from generator.cli_parser import make_parser
-from generator.errors import USER_ERRORS, describe_error
+from generator.errors import describe_error
 from generator.fit.engine import (
     FitQueryError,
     Options,
@@ -27,6 +27,7 @@ from generator.fit.engine import (
 from generator.fit_text import render_fit_text
 from generator.listing import list_models, list_quants, render_listing
 from generator.payload import fit_payload
+from generator.user_errors import USER_ERRORS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,7 @@
-"""Errors a user can fix: which they are, and how they are printed.
+"""Errors the site stages raise for problems a user can fix, and how they are printed.
 
-The command line and the dev server both catch ``USER_ERRORS`` and print ``describe_error``'s
-``path:line: message`` without a traceback; anything else is a bug and keeps its traceback.
+Which exceptions count as a user's to fix is listed once, in generator/user_errors.py; this
+module imports nothing of the generator, so every stage may raise ``SiteError``.
 """
 
 from __future__ import annotations
@@ -12,17 +12,9 @@ from types import TracebackType
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
-from generator.catalog.problems import CatalogError
-from generator.fit.engine import FitQueryError
-
 
 class SiteError(Exception):
     """A located problem in content or output, printed without a traceback."""
-
-
-#: Errors a user can fix, each printed as one located message: a catalog, content, output or
-#: query problem. A template error is the theme author's mistake: located, but not a crash.
-USER_ERRORS: tuple[type[Exception], ...] = (CatalogError, FitQueryError, SiteError, TemplateError)
 
 
 def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str, str]:

@@ -30,8 +30,9 @@ from livereload.handlers import StaticFileHandler  # type: ignore[import-untyped
 from markupsafe import escape
 
 from generator.build import BuildReport
-from generator.errors import USER_ERRORS, SiteError, describe_error
+from generator.errors import SiteError, describe_error
 from generator.incremental import IncrementalBuilder
+from generator.user_errors import USER_ERRORS
 
 log = logging.getLogger(__name__)
 
