@@ -1,7 +1,8 @@
 """JSON API payloads: /api/catalog.json and /api/models/<id>.json, built from the matrix, and the
 /api/ page listing them. Pure.
 
-Field names follow the ``fitatlas fit --json`` contract, so scripts can use either.
+Each model's results are the ``fitatlas fit --json`` contract's fields (generator/payload.py), so
+scripts can use either.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 from generator.contexts import Crumb, PageMeta
 from generator.fit.matrix import Cell, FitMatrix
+from generator.payload import answer_fields
 
 
 def make_catalog_json(matrix: FitMatrix, base_url: str) -> dict[str, Any]:
@@ -52,22 +54,6 @@ def make_catalog_json(matrix: FitMatrix, base_url: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def cell_json(cell: Cell) -> dict[str, Any]:
-    """One model × quantization × GPU at the site's defaults, in contract field names."""
-    r = cell.result
-    s = cell.setup
-    return {
-        "gpu": s.gpu.id, "quant": s.quant.id, "count": r.cards, "context": s.context,
-        "batch": s.batch, "kv_dtype": s.kv.id, "runtime": s.runtime.id,
-        "weights_bytes": r.memory.weights, "kv_cache_bytes": r.memory.kv_cache,
-        "overhead_bytes": r.memory.overhead, "total_bytes": r.memory.total,
-        "raw_vram_bytes": r.capacity.raw, "effective_vram_bytes": r.capacity.effective,
-        "scaling_factor": r.capacity.scaling_factor, "fits": r.fits, "verdict": r.verdict.value,
-        "headroom_bytes": r.headroom, "min_gpus": cell.min_gpus, "max_context": cell.max_context,
-        "decode_tokens_per_s": r.decode_tokens_per_s, "cost_per_hour_usd": r.cost_per_hour_usd,
-    }  # fmt: skip
-
-
 def make_model_json(matrix: FitMatrix, model_id: str) -> dict[str, Any]:
     """A model's facts and its result on every GPU at every quantization."""
     m = matrix.catalog.models[model_id]
@@ -78,7 +64,7 @@ def make_model_json(matrix: FitMatrix, model_id: str) -> dict[str, Any]:
         "active_params_b": m.active_params_b,
         "max_context": m.max_context,
         "results": [
-            cell_json(matrix.cell(m.id, q, g)) for q in m.quantizations for g in matrix.catalog.gpus
+            _answer(matrix.cell(m.id, q, g)) for q in m.quantizations for g in matrix.catalog.gpus
         ],
     }
 
@@ -118,3 +104,8 @@ def make_api_index(matrix: FitMatrix, calculator_data: str) -> ApiIndexPage:
         (Crumb("Home", "/"), Crumb("API", "/api/")),
     )  # fmt: skip
     return ApiIndexPage(meta, tuple(files))
+
+
+def _answer(cell: Cell) -> dict[str, Any]:
+    """One model × quantization × GPU at the site's defaults, in the contract's field names."""
+    return answer_fields(cell.result, cell.min_gpus, cell.max_context)

@@ -29,7 +29,6 @@ class FrontMatter(BaseModel):
     published: date
     updated: date | None = None
     summary: str | None = Field(None, description="One paragraph for index pages and the feed")
-    nav_title: str | None = Field(None, description="Shorter title for menus")
 
 
 @dataclass(frozen=True)
@@ -81,22 +80,36 @@ def _load_page(path: Path, content_dir: Path, display: str, problems: list[str])
         line, _, message = not_utf8(data, exc)
         problems.append(f"{display}:{line}: {message}")
         return None
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != FENCE:
-        problems.append(f"{display}:1: a page starts with '---' and YAML front matter")
-        return None
     try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == FENCE)
-    except StopIteration:
-        problems.append(f"{display}:1: front matter has no closing '---'")
+        front, body, body_line = split_front_matter(text)
+    except FenceError as exc:
+        problems.append(f"{display}:1: {exc}")
         return None
-    meta = _parse_front_matter("\n".join(lines[1:end]), display, problems)
+    meta = _parse_front_matter(front, display, problems)
     if meta is None:
         return None
     rel = path.relative_to(content_dir)
     section = rel.parent.as_posix() if rel.parent != Path(".") else ""
-    body = "\n".join(lines[end + 1 :])
-    return Page(path, display, section, path.stem, meta, body, end + 2)
+    return Page(path, display, section, path.stem, meta, body, body_line)
+
+
+class FenceError(ValueError):
+    """A page whose front matter is not fenced by '---' lines; the message says which is missing."""
+
+
+def split_front_matter(text: str) -> tuple[str, str, int]:
+    """A page's front matter text, its body, and the line the body starts on.
+
+    The front matter lies between a first line '---' and the next line '---' (spaces around
+    either ignored); FenceError when either is missing.
+    """
+    lines = text.split("\n")
+    if lines[0].strip() != FENCE:
+        raise FenceError("a page starts with '---' and YAML front matter")
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == FENCE), None)
+    if end is None:
+        raise FenceError("front matter has no closing '---'")
+    return "\n".join(lines[1:end]), "\n".join(lines[end + 1 :]), end + 2
 
 
 def _parse_front_matter(text: str, display: str, problems: list[str]) -> FrontMatter | None:

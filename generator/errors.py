@@ -1,4 +1,8 @@
-"""Errors the site stages raise for problems a user can fix, and how they are printed."""
+"""Errors the site stages raise for problems a user can fix, and how they are printed.
+
+Which exceptions count as a user's to fix is listed once, in generator/user_errors.py; this
+module imports nothing of the generator, so every stage may raise ``SiteError``.
+"""
 
 from __future__ import annotations
 

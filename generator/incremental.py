@@ -24,12 +24,11 @@ from pathlib import Path
 from generator.build import BuildReport, build_site, prepare_site, unwritable_as_site_error
 from generator.catalog.loader import load_catalog
 from generator.catalog.schema import Catalog
+from generator.content import FenceError, split_front_matter
 from generator.fit.matrix import FitMatrix, plan_matrix
 from generator.render import render_spec
 from generator.site_plan import CONTENT_META, SHARED
 from generator.writer import OutputLock
-
-FULL_REBUILD_INPUTS = ("templates", "site.yaml")
 
 
 @dataclass(frozen=True)
@@ -94,9 +93,13 @@ def diff_content(
 
 
 def _front_matter(path: Path) -> str:
+    """A page's front matter text, '' when it has none (the content loader reports that)."""
     # Undecodable bytes are replaced: the content loader reports such a file, located.
     text = path.read_text(encoding="utf-8", errors="replace")
-    return text.split("---", 2)[1] if text.startswith("---") and text.count("---") >= 2 else ""
+    try:
+        return split_front_matter(text)[0]
+    except FenceError:
+        return ""
 
 
 def read_front_matter(project: Path, content: dict[str, str]) -> dict[str, str]:

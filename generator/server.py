@@ -25,15 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from jinja2 import TemplateError
 from livereload import Server  # type: ignore[import-untyped]
 from livereload.handlers import StaticFileHandler  # type: ignore[import-untyped]
 from markupsafe import escape
 
 from generator.build import BuildReport
-from generator.catalog.loader import CatalogError
 from generator.errors import SiteError, describe_error
 from generator.incremental import IncrementalBuilder
+from generator.user_errors import USER_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +40,6 @@ log = logging.getLogger(__name__)
 SOURCES = ("catalog", "content", "templates", "site.yaml")
 #: Where the preview is built, relative to the project (git ignores it).
 PREVIEW = Path(".fitatlas-preview") / "site"
-
-#: Problems a site author can fix, reported as located messages without a traceback.
-USER_ERRORS: tuple[type[Exception], ...] = (SiteError, CatalogError, TemplateError)
 
 #: (path, mtime in ns, size) of every source file; equal fingerprints mean equal inputs.
 Fingerprint = frozenset[tuple[str, int, int]]
@@ -56,10 +52,7 @@ def serve(project: Path, port: int = 8000, host: str = "127.0.0.1") -> None:
     # edit made while the first build runs still triggers a rebuild.
     server = Server()
     builder = Rebuilder(project, project / PREVIEW, base_url=f"http://{netloc}:{port}/")
-    try:
-        report = builder.build()
-    except TemplateError as exc:
-        raise SiteError(describe_error(exc)) from None
+    report = builder.build()  # a user error stops the server; the command line prints it
     log.info("Built %d pages in %.1f s", report.pages, report.seconds)
     for name in SOURCES:
         server.watch(str(project / name), builder.rebuild_if_changed, ignore=is_scratch_file)

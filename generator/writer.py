@@ -99,11 +99,6 @@ class Staging:
                 raise SiteError(f"refusing to write {rel} twice")
             self._record(rel, size)
 
-    def copy_tree(self, source: Path, rel: str) -> None:
-        """Copy a folder of static files into ``rel``."""
-        for path in sorted(p for p in source.rglob("*") if p.is_file()):
-            self.write(f"{rel}/{path.relative_to(source).as_posix()}", path.read_bytes())
-
     def discard(self) -> None:
         """Remove the staging folder (after a failure)."""
         _FOLDERS.clear()

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.catalog.loader import CatalogError, load_catalog
+from generator.catalog.loader import load_catalog
+from generator.catalog.problems import CatalogError
 from generator.cli import main
 from tests.conftest import ROOT, MakeProject
 

@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from generator.catalog.schema import Architecture, Catalog
+from generator.catalog.architecture import Architecture
+from generator.catalog.schema import Catalog
 from generator.fit.engine import FitResult, Setup, compute_fit, compute_placement
 from generator.fit.matrix import Cell, FitMatrix, compute_matrix
 from generator.fit.memory import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from generator.catalog.schema import Catalog
-from generator.cli import offload_payload
 from generator.fit.engine import (
     Options,
     compute_fit,
@@ -17,6 +16,7 @@ from generator.fit.engine import (
 )
 from generator.fit.memory import GIB
 from generator.fit.placement import plan_layer_split, without_experts
+from generator.payload import offload_payload
 
 
 def test_a_70b_model_on_one_4090_offloads_about_half_its_layers(catalog: Catalog) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from generator.catalog.hf_config import ConfigError, make_architecture, read_config
+from generator.catalog.hf_config import make_architecture, read_config
+from generator.catalog.hf_fields import ConfigError
 from generator.catalog.params import compute_param_counts
 from generator.catalog.schema import Catalog
 from generator.fit.memory import (

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from generator.build import build_site
-from generator.catalog.loader import CatalogError
+from generator.catalog.problems import CatalogError
 from generator.cli import main
 from generator.errors import SiteError
 from generator.writer import Staging

@@ -20,9 +20,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from generator.catalog.hf_config import ConfigError, ConfigShapes, make_architecture, read_config
-from generator.catalog.loader import CatalogError, load_catalog
+from generator.catalog.hf_config import ConfigShapes, make_architecture, read_config
+from generator.catalog.hf_fields import ConfigError
+from generator.catalog.loader import load_catalog
 from generator.catalog.params import compute_param_counts
+from generator.catalog.problems import CatalogError
 from generator.catalog.schema import Catalog, Model
 from generator.errors import SiteError
 

@@ -1,103 +1,23 @@
 """Bring your own model: a Hugging Face ``config.json`` (as a dict) → the catalog's shapes. Pure.
 
-No I/O here: the caller reads the file. ``read_config`` checks the fields one family needs and
-returns ``ConfigShapes``; ``make_architecture`` gives the catalog's ``Architecture``; the
-parameter count from the same shapes is in generator/catalog/params.py. Every problem raises
-``ConfigError`` naming the field (``num_hidden_layers: missing``), never a bare ``KeyError``.
+No I/O here: the caller reads the file. ``read_config`` checks the fields one family needs
+(the families: hf_families.py) and returns ``ConfigShapes``; ``make_architecture`` gives the
+catalog's ``Architecture``; the parameter count from the same shapes is in
+generator/catalog/params.py. Every problem raises ``ConfigError`` (hf_fields.py) naming the
+field (``num_hidden_layers: missing``), never a bare ``KeyError``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
-from generator.catalog.schema import MLA, Architecture, LinearAttention, SlidingWindow
-
-WindowRule = Literal["none", "all", "qwen", "alternate", "pattern", "chunked"]
-MoERule = Literal["none", "mixtral", "qwen", "deepseek", "llama4"]
-BiasRule = Literal["none", "qkv", "config", "config_qkv"]
-
-
-class ConfigError(ValueError):
-    """A config the engine cannot size; ``field`` is the config key at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
-
-
-@dataclass(frozen=True)
-class Family:
-    """How one model_type lays out its weights (transformers' modeling code for that type)."""
-
-    label: str
-    tie_default: bool  # transformers' default when the config omits tie_word_embeddings
-    bias: BiasRule = "none"  # qkv: Q/K/V always; config: attention_bias on Q/K/V/O; config_qkv
-    qk_norm: Literal["none", "always", "config"] = "none"
-    norms_per_layer: int = 2
-    window: WindowRule = "none"
-    moe: MoERule = "none"
-    router_bias: bool = False  # DeepSeek-V3 / GLM e_score_correction_bias, gpt-oss router bias
-    shared_gate: bool = False  # Qwen's sigmoid gate on the shared expert (hidden → 1)
-    gpt_oss: bool = False  # expert biases and per-head attention sinks
-    hybrid: bool = False  # Gated DeltaNet layers between full-attention layers
-    output_gate: bool = False  # Q projection twice as wide: the attention output gate
-    mla: bool = False
-    defaults: tuple[tuple[str, Any], ...] = ()  # transformers' defaults that released configs omit
-
-
-_QWEN35 = Family(
-    "Qwen3.5", False, qk_norm="always", hybrid=True, output_gate=True, moe="qwen",
-    shared_gate=True,
-)  # fmt: skip
-_DEEPSEEK_V3 = Family("DeepSeek-V3", False, moe="deepseek", router_bias=True, mla=True)
-#: Gemma3TextConfig defaults (transformers src/transformers/models/gemma3/configuration_gemma3.py
-#: @008f5c8c): the released multimodal configs leave these out of text_config.
-_GEMMA3_DEFAULTS = (
-    ("vocab_size", 262208), ("max_position_embeddings", 131072), ("head_dim", 256),
-    ("sliding_window_pattern", 6),
-)  # fmt: skip
-_GEMMA3 = Family(
-    "Gemma 3", True, qk_norm="always", norms_per_layer=4, window="pattern",
-    defaults=_GEMMA3_DEFAULTS,
-)  # fmt: skip
-_LLAMA4 = Family("Llama 4", False, bias="config", window="chunked", moe="llama4")
-
-#: Families by model_type (the text model_type where a multimodal config nests one).
-FAMILIES: dict[str, Family] = {
-    "llama": Family("Llama", False, bias="config"),
-    "mistral": Family("Mistral", False, window="all"),
-    "mixtral": Family("Mixtral", False, window="all", moe="mixtral"),
-    "qwen2": Family("Qwen2", False, bias="qkv", window="qwen"),
-    "qwen2_moe": Family("Qwen2 MoE", False, bias="qkv", window="qwen", moe="qwen",
-                        shared_gate=True),
-    "qwen3": Family("Qwen3", False, bias="config", qk_norm="always", window="qwen"),
-    "qwen3_moe": Family("Qwen3 MoE", False, bias="config", qk_norm="always", window="qwen",
-                        moe="qwen"),
-    "qwen3_next": _QWEN35,
-    "qwen3_5": _QWEN35,
-    "qwen3_5_text": _QWEN35,
-    "qwen3_5_moe": _QWEN35,
-    "qwen3_5_moe_text": _QWEN35,
-    "gemma2": Family("Gemma 2", True, norms_per_layer=4, window="alternate"),
-    "gemma3": _GEMMA3,
-    "gemma3_text": _GEMMA3,
-    # The catalog's Phi-3 rows treat Phi-3's sliding_window as unused (reference/README.md).
-    "phi3": Family("Phi-3", False),
-    "deepseek_v2": Family("DeepSeek-V2", False, moe="deepseek", mla=True),
-    "deepseek_v3": _DEEPSEEK_V3,
-    "kimi_k2": _DEEPSEEK_V3,
-    "gpt_oss": Family("gpt-oss", False, bias="config", window="alternate", moe="mixtral",
-                      router_bias=True, gpt_oss=True),
-    "glm4_moe": Family("GLM-4 MoE", False, bias="config_qkv", qk_norm="config", moe="deepseek",
-                       router_bias=True),
-    "llama4": _LLAMA4,
-    "llama4_text": _LLAMA4,
-}  # fmt: skip
+from generator.catalog.architecture import MLA, Architecture, LinearAttention, SlidingWindow
+from generator.catalog.hf_families import FAMILIES, Family
+from generator.catalog.hf_fields import ConfigError, ConfigFields
 
 #: Catalog field → config key, so a schema complaint names the key the user wrote.
 _CONFIG_KEYS = {
@@ -150,7 +70,7 @@ class ConfigShapes:
 
 def read_config(raw: Mapping[str, Any]) -> ConfigShapes:
     """Check ``raw`` (a parsed config.json) and read its shapes; raise ConfigError on a problem."""
-    cfg = _Fields.of(raw)
+    cfg = ConfigFields.of(raw)
     family = FAMILIES[cfg.model_type]
     layers = cfg.positive("num_hidden_layers")
     heads = cfg.positive("num_attention_heads")
@@ -189,104 +109,12 @@ def read_config(raw: Mapping[str, Any]) -> ConfigShapes:
     )  # fmt: skip
 
 
-class _Fields:
-    """The config's fields with typed getters; a nested text_config is read first."""
-
-    def __init__(self, values: Mapping[str, Any], prefix: str, model_type: str) -> None:
-        self.values = values
-        self.prefix = prefix  # "text_config." when the fields come from the nested text model
-        self.model_type = model_type
-
-    @classmethod
-    def of(cls, raw: Mapping[str, Any]) -> _Fields:
-        text = raw.get("text_config")
-        if isinstance(text, Mapping):
-            # Multimodal checkpoints (Gemma 3, Llama 4, Qwen3.5) keep the language model's shapes
-            # in text_config; a few keys (tie_word_embeddings, dtype, quantization) sit on top.
-            outer = {k: raw[k] for k in _OUTER_KEYS if k in raw}
-            values: Mapping[str, Any] = {**outer, **text}
-            prefix = "text_config."
-            model_type = text.get("model_type", raw.get("model_type"))
-        else:
-            values, prefix, model_type = raw, "", raw.get("model_type")
-        if model_type is None:
-            raise ConfigError("model_type", "missing")
-        if not isinstance(model_type, str) or model_type not in FAMILIES:
-            known = ", ".join(sorted(FAMILIES))
-            raise ConfigError(
-                f"{prefix}model_type", f"unknown family {model_type!r} (known: {known})"
-            )
-        defaults = dict(FAMILIES[model_type].defaults)
-        return cls({**defaults, **values}, prefix, model_type)
-
-    def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.prefix}{key}", message)
-
-    def get(self, key: str) -> Any:
-        return self.values.get(key)
-
-    def positive(self, key: str, default: int | None = None) -> int:
-        value = self.values.get(key)
-        if value is None:
-            if default is None:
-                raise self.error(key, "missing")
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise self.error(key, f"expected a positive whole number, not {value!r}")
-        return value
-
-    def count(self, key: str, default: int) -> int:
-        """A whole number ≥ 0 (0 allowed: no shared experts, no leading dense layers)."""
-        value = self.values.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.error(key, f"expected a whole number ≥ 0, not {value!r}")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.values.get(key, default)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(key, f"expected true or false, not {value!r}")
-        return value
-
-    def flag(self, key: str) -> bool:
-        return self.boolean(key, False)
-
-    def text(self, key: str) -> str | None:
-        value = self.values.get(key)
-        return value if isinstance(value, str) and value else None
-
-    def layer_types(self, layers: int) -> list[str] | None:
-        value = self.values.get("layer_types")
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error("layer_types", "expected a list of layer type names")
-        if len(value) != layers:
-            raise self.error(
-                "layer_types", f"lists {len(value)} layers, num_hidden_layers is {layers}"
-            )
-        return value
-
-
-_OUTER_KEYS = (
-    "tie_word_embeddings",
-    "torch_dtype",
-    "dtype",
-    "quantization_config",
-    "_name_or_path",
-)
-
-
-def _dense_width(cfg: _Fields, family: Family) -> int:
+def _dense_width(cfg: ConfigFields, family: Family) -> int:
     # Llama 4 names its dense FFN width intermediate_size_mlp; intermediate_size is an expert's.
     return cfg.positive("intermediate_size_mlp" if family.moe == "llama4" else "intermediate_size")
 
 
-def _read_mla(cfg: _Fields) -> MLA:
+def _read_mla(cfg: ConfigFields) -> MLA:
     q_rank = cfg.get("q_lora_rank")
     return MLA(
         kv_lora_rank=cfg.positive("kv_lora_rank"),
@@ -297,7 +125,7 @@ def _read_mla(cfg: _Fields) -> MLA:
     )
 
 
-def _read_linear(cfg: _Fields, layers: int) -> LinearAttention:
+def _read_linear(cfg: ConfigFields, layers: int) -> LinearAttention:
     types = cfg.layer_types(layers)
     if types is not None:
         count = types.count("linear_attention")
@@ -315,7 +143,7 @@ def _read_linear(cfg: _Fields, layers: int) -> LinearAttention:
     )
 
 
-def _read_window(cfg: _Fields, family: Family, layers: int) -> SlidingWindow | None:
+def _read_window(cfg: ConfigFields, family: Family, layers: int) -> SlidingWindow | None:
     """Layers whose cache stops at a window (sliding or chunked attention), from the family's
     rule or an explicit layer_types list."""
     if family.window == "none":
@@ -345,7 +173,7 @@ def _read_window(cfg: _Fields, family: Family, layers: int) -> SlidingWindow | N
     return SlidingWindow(window=window, layers=windowed)
 
 
-def _chunked_window(cfg: _Fields, layers: int) -> SlidingWindow | None:
+def _chunked_window(cfg: ConfigFields, layers: int) -> SlidingWindow | None:
     """Llama 4: RoPE layers attend within attention_chunk_size tokens; every n-th is global."""
     if cfg.get("attention_chunk_size") is None:
         return None
@@ -363,7 +191,7 @@ def _chunked_window(cfg: _Fields, layers: int) -> SlidingWindow | None:
     return SlidingWindow(window=chunk, layers=chunked) if chunked else None
 
 
-def _read_moe(cfg: _Fields, family: Family, layers: int) -> MoE | None:
+def _read_moe(cfg: ConfigFields, family: Family, layers: int) -> MoE | None:
     if family.moe == "none":
         return None
     if family.moe == "mixtral":  # Mixtral, gpt-oss: every layer, experts as wide as the FFN
@@ -383,7 +211,7 @@ def _read_moe(cfg: _Fields, family: Family, layers: int) -> MoE | None:
     return _qwen_moe(cfg, family, layers)
 
 
-def _deepseek_moe(cfg: _Fields, layers: int) -> MoE:
+def _deepseek_moe(cfg: ConfigFields, layers: int) -> MoE:
     """DeepSeek V2/V3, Kimi K2, GLM-4 MoE: dense leading layers, then every freq-th layer."""
     experts = cfg.positive("n_routed_experts")
     first = cfg.count("first_k_dense_replace", 0)
@@ -395,7 +223,7 @@ def _deepseek_moe(cfg: _Fields, layers: int) -> MoE:
                first, freq if freq > 1 else None)  # fmt: skip
 
 
-def _qwen_moe(cfg: _Fields, family: Family, layers: int) -> MoE:
+def _qwen_moe(cfg: ConfigFields, family: Family, layers: int) -> MoE:
     """Qwen2/3 MoE, Qwen3-Next, Qwen3.5: every decoder_sparse_step-th layer not in
     mlp_only_layers; Qwen2-MoE, Qwen3-Next and Qwen3.5 add one gated shared expert."""
     step = cfg.positive("decoder_sparse_step", 1)
@@ -409,7 +237,7 @@ def _qwen_moe(cfg: _Fields, family: Family, layers: int) -> MoE:
                flags, None, step if step > 1 else None)  # fmt: skip
 
 
-def _native_dtype(cfg: _Fields) -> str:
+def _native_dtype(cfg: ConfigFields) -> str:
     """The released weights' format: the quantization method if any, else the dtype."""
     quant = cfg.get("quantization_config")
     if isinstance(quant, Mapping) and isinstance(quant.get("quant_method"), str):

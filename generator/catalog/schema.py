@@ -1,8 +1,11 @@
-"""Catalog schema: frozen, strict pydantic models for every catalog kind. No I/O.
+"""Catalog schema: a frozen, strict pydantic model per catalog kind, and ``Catalog``. No I/O.
 
 Each field carries its unit in its name (``_gib``, ``_gbps``, ``_b``) and a one-line description.
-Cross-references between kinds are checked by ``Catalog`` in one validator, so a catalog that
-loads is a catalog the fit engine can trust.
+A model's validators check only that entry. The checks between entries (an id that names no
+entry, duplicate ids, a measurement the engine could not estimate) run in the loader, in
+generator/catalog/references.py, where each problem gets its file and line; the loader builds a
+``Catalog`` only from entries that pass both, so a catalog that loads is one the fit engine can
+trust.
 """
 
 from __future__ import annotations
@@ -10,33 +13,29 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic import Field, Strict, StringConstraints, model_validator
 
-# Strict scalars: YAML's `true` is not 1, "80" is not 80, and NaN or infinity is no quantity.
-# A float field takes a YAML int (80 for 80.0); an int field takes only an int.
-Slug = Annotated[
-    str, Strict(), StringConstraints(pattern=r"^[a-z0-9]+(?:[-._][a-z0-9]+)*$", max_length=80)
-]
-Text = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=2000)]
-Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
-Count = Annotated[int, Strict()]
-Flag = Annotated[bool, Strict()]
-Day = Annotated[date, Strict()]  # an unquoted YAML date; not a string, not a timestamp
-Positive = Annotated[Number, Field(gt=0)]
-PositiveInt = Annotated[Count, Field(gt=0)]
-NonNegative = Annotated[Number, Field(ge=0)]
-NonNegativeInt = Annotated[Count, Field(ge=0)]
-Fraction = Annotated[Number, Field(gt=0, le=1)]
+from generator.catalog.architecture import Architecture
+from generator.catalog.fields import (
+    Day,
+    Entity,
+    Flag,
+    Fraction,
+    NonNegative,
+    Positive,
+    PositiveInt,
+    Slug,
+    Text,
+)
+from generator.catalog.measurement import Measurement
 
 GPUClass = Literal["datacenter", "workstation", "consumer", "unified"]
 #: The software stack a card runs kernels on: what decides which runtimes exist for it.
 #: cuda-unified is CUDA on an integrated GPU sharing memory with Arm cores (DGX Spark, Jetson).
 Platform = Literal["cuda", "cuda-unified", "rocm", "metal", "xpu", "gaudi"]
 SplitMode = Literal["layer", "tensor"]
-Attention = Literal["gqa", "mla"]
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
@@ -63,12 +62,6 @@ Recipe = Literal[
     "bf16", "fp8", "int4-awq", "int4-gptq", "mxfp4",
 ]  # fmt: skip
 SAFETENSORS_RECIPES = ("bf16", "fp8", "int4-awq", "int4-gptq", "mxfp4")
-
-
-class Entity(BaseModel):
-    """Base for every catalog entry: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Interconnect(Entity):
@@ -127,86 +120,6 @@ class GPU(Entity):
         return self
 
 
-class SlidingWindow(Entity):
-    """Layers that attend only to the last ``window`` tokens (their cache stops growing)."""
-
-    window: PositiveInt
-    layers: PositiveInt = Field(description="How many layers use the window")
-
-
-class LinearAttention(Entity):
-    """Hybrid linear-attention layers (Gated DeltaNet): a fixed state per sequence, no KV cache."""
-
-    layers: PositiveInt
-    conv_kernel: PositiveInt
-    key_heads: PositiveInt
-    value_heads: PositiveInt
-    key_head_dim: PositiveInt
-    value_head_dim: PositiveInt
-
-
-class MLA(Entity):
-    """DeepSeek-style multi-head latent attention: one compressed latent per layer and token."""
-
-    kv_lora_rank: PositiveInt
-    qk_rope_head_dim: PositiveInt
-    q_lora_rank: PositiveInt | None = Field(None, description="None: Q is projected directly")
-    qk_nope_head_dim: PositiveInt | None = None
-    v_head_dim: PositiveInt | None = None
-
-
-class Architecture(Entity):
-    """The shapes the KV cache and the launch commands need (as in the HF config)."""
-
-    attention: Attention
-    layers: PositiveInt = Field(description="num_hidden_layers")
-    hidden_size: PositiveInt
-    attention_heads: PositiveInt
-    kv_heads: PositiveInt = Field(description="num_key_value_heads")
-    head_dim: PositiveInt = Field(description="Explicit head_dim, never hidden/heads")
-    vocab_size: PositiveInt
-    tie_word_embeddings: Flag
-    mla: MLA | None = None
-    sliding_window: SlidingWindow | None = None
-    linear_attention: LinearAttention | None = None
-    experts: PositiveInt | None = None
-    experts_per_token: PositiveInt | None = None
-    intermediate_size: PositiveInt | None = Field(
-        None, description="Dense FFN width (config intermediate_size); None when every layer is MoE"
-    )
-    moe_intermediate_size: PositiveInt | None = Field(None, description="Width of one expert")
-    shared_experts: NonNegativeInt | None = Field(
-        None, description="Always-active shared experts per MoE layer"
-    )
-    shared_expert_intermediate_size: PositiveInt | None = Field(
-        None, description="Width of ONE shared expert when it differs from a routed expert's"
-    )
-    first_dense_layers: NonNegativeInt | None = Field(
-        None, description="Leading layers with a dense FFN instead of experts (DeepSeek, GLM)"
-    )
-    moe_layer_step: PositiveInt | None = Field(
-        None, description="Every n-th layer is MoE, the rest dense (Llama 4 Maverick: 2)"
-    )
-    attention_output_gate: Flag = Field(
-        False,
-        description="The Q projection also carries a sigmoid output gate, so it is twice as "
-        "wide (Qwen3.5's full-attention layers); weight sizes only",
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Architecture:
-        if (self.attention == "mla") != (self.mla is not None):
-            raise ValueError("attention 'mla' and the mla block go together")
-        attn_layers = self.layers - (self.linear_attention.layers if self.linear_attention else 0)
-        if attn_layers < 0:
-            raise ValueError("linear_attention.layers exceeds layers")
-        if self.sliding_window and self.sliding_window.layers > attn_layers:
-            raise ValueError("sliding_window.layers exceeds the attention layers")
-        if (self.experts is None) != (self.experts_per_token is None):
-            raise ValueError("experts and experts_per_token go together")
-        return self
-
-
 class Model(Entity):
     """An open-weights LLM and the quantizations published for it."""
 
@@ -235,7 +148,7 @@ class Model(Entity):
         return self.bits_per_weight_overrides.get(quant.id, quant.bits_per_weight)
 
     @model_validator(mode="after")
-    def _moe_active(self) -> Model:
+    def _consistent(self) -> Model:
         unknown = set(self.bits_per_weight_overrides) - set(self.quantizations)
         if unknown:
             raise ValueError(
@@ -342,50 +255,13 @@ class Runtime(Entity):
         return self
 
 
-Metric = Literal[
-    "decode_tokens_per_s",
-    "prefill_tokens_per_s",
-    "weights_gib",
-    "kv_cache_gib",
-    "total_gib",
-    "fits",
-]
-
-
-class Measurement(Entity):
-    """A published measurement of a real run, used to score the estimator."""
-
-    id: Slug
-    model: Slug
-    quant: Slug
-    gpu: Slug
-    cards: PositiveInt
-    runtime: Slug
-    context: PositiveInt = Field(description="Tokens in the KV cache when measured")
-    batch: PositiveInt = Field(description="Concurrent sequences (speed is then the aggregate)")
-    kv_dtype: Slug
-    metric: Metric
-    value: Flag | Number = Field(description="tokens/s, GiB, or for 'fits' whether it ran")
-    source: Text
-    date: Day
-    notes: Text | None = None
-    exception: Text | None = Field(
-        None,
-        description="Why the engine may disagree with this row; listed on the methodology page",
-    )
-
-    @model_validator(mode="after")
-    def _value_matches_metric(self) -> Measurement:
-        if (self.metric == "fits") != isinstance(self.value, bool):
-            raise ValueError("metric 'fits' takes true/false; every other metric a number")
-        if not isinstance(self.value, bool) and self.value <= 0:
-            raise ValueError("value must be greater than 0")
-        return self
-
-
 @dataclass(frozen=True)
 class Catalog:
-    """The validated catalog: entities in file order, looked up by id. Built by the loader."""
+    """The validated catalog: entries in file order, looked up by id.
+
+    ``load_catalog`` builds it only from entries that passed their schema and the checks between
+    entries (generator/catalog/references.py).
+    """
 
     interconnects: dict[str, Interconnect]
     gpus: dict[str, GPU]

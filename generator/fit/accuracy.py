@@ -12,7 +12,8 @@ import statistics
 from dataclasses import dataclass
 from functools import cached_property
 
-from generator.catalog.schema import Catalog, Measurement
+from generator.catalog.measurement import Measurement
+from generator.catalog.schema import Catalog
 from generator.fit.engine import Options, Setup, compute_fit, resolve_setup
 from generator.fit.memory import GIB
 from generator.fit.verdict import Verdict, decide_planning_verdict

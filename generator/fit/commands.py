@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from generator.catalog.schema import Architecture, Model, Quantization, Runtime
+from generator.catalog.architecture import Architecture
+from generator.catalog.schema import Model, Quantization, Runtime
 from generator.fit.memory import GIB
 
 #: vLLM's --quantization value for checkpoints it must be told about; fp8 quantizes on load.

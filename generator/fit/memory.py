@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from generator.catalog.schema import Architecture, LinearAttention, Runtime
+from generator.catalog.architecture import Architecture, LinearAttention
+from generator.catalog.schema import Runtime
 
 KIB = 1 << 10
 MIB = 1 << 20

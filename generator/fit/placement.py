@@ -26,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from generator.catalog.schema import Architecture, SplitMode
+from generator.catalog.architecture import Architecture
+from generator.catalog.schema import SplitMode
 from generator.fit.commands import plan_parallel_layout
 from generator.fit.memory import KVLayout
 from generator.fit.tensors import WeightSizes

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.catalog.schema import Architecture, Runtime
+from generator.catalog.architecture import Architecture
+from generator.catalog.schema import Runtime
 from generator.fit.memory import MIB, KVLayout, MemoryBreakdown, estimate_overhead_bytes
 from generator.fit.placement import Layout, Shapes, plan_layer_split, plan_tensor_parallel
 

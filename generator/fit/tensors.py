@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from generator.catalog.schema import SAFETENSORS_RECIPES, Architecture, Model, Quantization
+from generator.catalog.architecture import Architecture
+from generator.catalog.schema import SAFETENSORS_RECIPES, Model, Quantization
 
 #: Elements and bytes of one block of each ggml type (ggml-common.h).
 BLOCKS: dict[str, tuple[int, int]] = {
