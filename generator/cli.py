@@ -18,28 +18,28 @@ from jinja2 import TemplateError
 from generator.catalog.loader import CatalogError, load_catalog
 from generator.catalog.schema import Catalog
 from generator.errors import SiteError, describe_error
-from generator.fit.commands import render_offload_command
-from generator.fit.engine import (
-    DEFAULT_RAM_BANDWIDTH_GBPS,
-    DEFAULT_RAM_GIB,
-    FitQueryError,
-    FitResult,
-    Options,
-    Setup,
-    compute_fit,
+from generator.fit.answers import (
     compute_max_context,
     compute_max_sequences,
     compute_min_gpus,
-    compute_offload,
     compute_placement,
     kv_growth_per_token,
     render_commands,
+)
+from generator.fit.commands import render_offload_command
+from generator.fit.memory import GIB
+from generator.fit.offload import Offload, compute_offload
+from generator.fit.placement import Placement
+from generator.fit.result import FitResult, compute_fit
+from generator.fit.setup import (
+    DEFAULT_RAM_BANDWIDTH_GBPS,
+    DEFAULT_RAM_GIB,
+    FitQueryError,
+    Options,
+    Setup,
     resolve_model,
     resolve_setup,
 )
-from generator.fit.memory import GIB
-from generator.fit.offload import Offload
-from generator.fit.placement import Placement
 from generator.listing import list_models, list_quants, render_listing
 
 log = logging.getLogger("fitatlas")

@@ -11,17 +11,12 @@ from dataclasses import dataclass, field
 
 from generator.catalog.schema import GPU, Model, Quantization
 from generator.fit.accuracy import Comparison
-from generator.fit.engine import (
-    FitResult,
-    Options,
-    compute_fit,
-    compute_placement,
-    render_commands,
-    resolve_setup,
-)
+from generator.fit.answers import compute_placement, render_commands
 from generator.fit.matrix import Cell, FitMatrix, Recommendation
 from generator.fit.offload import Offload
 from generator.fit.placement import Placement
+from generator.fit.result import FitResult, compute_fit
+from generator.fit.setup import Options, resolve_setup
 from generator.fit.verdict import Capacity, compute_capacity
 
 #: Contexts the model pages tabulate besides the default, in tokens (capped at the model's).

@@ -44,13 +44,9 @@ from generator.contexts import (
 )
 from generator.errors import SiteError
 from generator.fit.accuracy import Comparison
-from generator.fit.engine import (
-    DEFAULT_CONTEXT,
-    DEFAULT_RAM_GIB,
-    Setup,
-    compute_offload,
-)
 from generator.fit.matrix import Cell, FitMatrix
+from generator.fit.offload import compute_offload
+from generator.fit.setup import DEFAULT_CONTEXT, DEFAULT_RAM_GIB, Setup
 from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
 from generator.settings import SiteSettings
 

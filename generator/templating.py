@@ -23,8 +23,8 @@ from jinja2 import (
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
-from generator.fit.engine import FitResult
 from generator.fit.memory import GIB
+from generator.fit.result import FitResult
 from generator.fit.verdict import Verdict
 from generator.site_plan import gpu_path, model_path, pair_path
 

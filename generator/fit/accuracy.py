@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from generator.catalog.schema import Catalog, Measurement
-from generator.fit.engine import Options, Setup, compute_fit, resolve_setup
 from generator.fit.memory import GIB
+from generator.fit.result import compute_fit
+from generator.fit.setup import Options, Setup, resolve_setup
 from generator.fit.verdict import Verdict, decide_planning_verdict
 
 NUMERIC_METRICS = (

@@ -11,19 +11,11 @@ from dataclasses import dataclass, field
 
 from generator.catalog.schema import Catalog, Interconnect, Quantization
 from generator.fit.accuracy import AccuracyReport, compute_accuracy
-from generator.fit.engine import (
-    FitResult,
-    Options,
-    Setup,
-    compute_fit,
-    compute_max_context,
-    compute_min_gpus,
-    compute_sizing,
-    resolve_row,
-    runtimes_on,
-)
+from generator.fit.answers import compute_max_context, compute_min_gpus
 from generator.fit.memory import MemoryBreakdown
-from generator.fit.sizing import Sizing
+from generator.fit.result import FitResult, compute_fit
+from generator.fit.setup import Options, Setup, resolve_row, runtimes_on
+from generator.fit.sizing import Sizing, compute_sizing
 from generator.fit.verdict import TIGHT_SHARE, Capacity, compute_capacities
 
 

@@ -4,7 +4,7 @@ The matrix asks each setup about several card counts of every GPU. ``Sizing`` ho
 questions share — weight bytes, the cache layout, the pooled memory on 1, 2, … cards and the
 runtime's per-card ``Layout`` for each card count — so most answers are a lookup or a few
 integer operations. Nothing here depends on which GPU is asked about: only the card's usable
-bytes (``card_limit``) does.
+bytes (its limit) does.
 """
 
 from __future__ import annotations
@@ -12,8 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from generator.catalog.schema import Architecture, Runtime
-from generator.fit.memory import MIB, KVLayout, MemoryBreakdown, estimate_overhead_bytes
-from generator.fit.placement import Layout, Shapes, plan_layer_split, plan_tensor_parallel
+from generator.fit.memory import (
+    MIB,
+    KVLayout,
+    MemoryBreakdown,
+    compute_kv_layout,
+    estimate_overhead_bytes,
+)
+from generator.fit.placement import Layout
+from generator.fit.setup import Setup
+from generator.fit.shapes import Shapes, make_shapes
+from generator.fit.splits import plan_layer_split, plan_tensor_parallel
+from generator.fit.weights import estimate_weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +37,7 @@ class MemoryOnCards:
 
 @dataclass(frozen=True, slots=True)
 class Sizing:
-    """What a setup needs on any card, in bytes; see ``compute_sizing`` in ``engine``.
+    """What a setup needs on any card, in bytes; ``compute_sizing`` makes one.
 
     Pooled memory and layouts are worked out the first time a card count is asked for, then
     kept (the dictionaries are caches; the figures never change).
@@ -112,11 +122,6 @@ class Sizing:
         return MemoryOnCards(memory, shortest, longest)
 
 
-def card_limit(card_capacity: int, utilization: float) -> int:
-    """Bytes of one card the runtime lets the model use (vLLM keeps 1 − utilization back)."""
-    return card_capacity - round(card_capacity * (1 - utilization))
-
-
 def find_min_cards(sizing: Sizing, limit: int, most: int) -> int | None:
     """The smallest card count (1 … ``most``) whose fullest card stays within ``limit`` bytes.
 
@@ -148,3 +153,27 @@ def find_max_context(sizing: Sizing, cards: int, limit: int) -> int:
         found = 0 if layout is None else layout.max_context(limit, sizing.max_context)
         sizing._answers[key] = found
     return found
+
+
+def compute_sizing(setup: Setup) -> Sizing:
+    """The setup's memory figures that no card changes."""
+    model = setup.model
+    arch = model.architecture
+    weights = estimate_weights(model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp")
+    kv = compute_kv_layout(arch, setup.kv.bits_per_element, setup.honours_window)
+    return Sizing(
+        weights=weights.total,
+        active_weights=weights.active(arch.experts, arch.experts_per_token),
+        kv=kv,
+        batch=setup.batch,
+        runtime=setup.runtime,
+        context=setup.context,
+        max_context=model.max_context,
+        kv_cache=kv.cache_bytes(setup.context, setup.batch),
+        kv_cache_shortest=kv.cache_bytes(1, setup.batch),
+        kv_cache_longest=kv.cache_bytes(model.max_context, setup.batch),
+        kv_read=kv.cache_bytes(setup.context, 1),
+        kv_read_at_start=kv.cache_bytes(1, 1),
+        arch=model.architecture,
+        shapes=make_shapes(weights, arch.tie_word_embeddings),
+    )

@@ -17,8 +17,8 @@ from markupsafe import Markup
 from generator.catalog.schema import suggest
 from generator.contexts import make_capacity
 from generator.errors import SiteError
-from generator.fit.engine import FitResult
 from generator.fit.matrix import FitMatrix
+from generator.fit.result import FitResult
 from generator.fit.verdict import Capacity
 
 EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
