@@ -86,9 +86,12 @@ class FitAgreement:
     tight_failed: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class AccuracyReport:
-    """Everything the methodology page publishes about the estimator's error."""
+    """Everything the methodology page publishes about the estimator's error.
+
+    A plain class: the index of comparisons by configuration is built on first use and kept.
+    """
 
     comparisons: tuple[Comparison, ...]
     errors: tuple[ErrorRow, ...]

@@ -15,7 +15,7 @@ from generator.fit.memory import kv_bytes_per_token
 from generator.fit.placement import Placement
 from generator.fit.result import FitResult
 from generator.fit.setup import Setup, runtimes_on
-from generator.fit.sizing import Sizing, compute_sizing, find_max_context, find_min_cards
+from generator.fit.sizing import Sizing, compute_sizing
 
 
 def compute_min_gpus(setup: Setup, sizing: Sizing | None = None) -> int | None:
@@ -23,7 +23,7 @@ def compute_min_gpus(setup: Setup, sizing: Sizing | None = None) -> int | None:
     if not setup.runs_here:
         return None
     sizing = compute_sizing(setup) if sizing is None else sizing
-    return find_min_cards(sizing, setup.card_limit, setup.gpu.node_max_gpus)
+    return sizing.fewest_cards(setup.card_limit, setup.gpu.node_max_gpus)
 
 
 def compute_max_sequences(setup: Setup, cards: int, sizing: Sizing | None = None) -> int:
@@ -40,7 +40,7 @@ def compute_max_context(setup: Setup, cards: int, sizing: Sizing | None = None) 
     if cards > setup.gpu.node_max_gpus or not setup.runs_here:
         return 0
     sizing = compute_sizing(setup) if sizing is None else sizing
-    return find_max_context(sizing, cards, setup.card_limit)
+    return sizing.longest_context(cards, setup.card_limit)
 
 
 def compute_placement(setup: Setup, cards: int, sizing: Sizing | None = None) -> Placement | None:

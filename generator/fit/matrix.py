@@ -45,42 +45,29 @@ class Recommendation:
     reason: str
 
 
-@dataclass
-class _Blocks:
-    """Cells computed so far, one block of (quantization id, GPU id) → cell per model, oldest
-    first; at most ``limit`` blocks are kept (None: every one)."""
-
-    by_model: dict[str, dict[tuple[str, str], Cell]] = field(default_factory=dict)
-    limit: int | None = None
-
-
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class FitMatrix:
     """Cells by (model id, quantization id, GPU id), each model's block computed when first
     read (``compute_matrix`` computes them all up front).
 
-    Lazy so that a build can hand models to processes that each compute only their own, and so
-    that an incremental rebuild computes only the models it renders. ``sizings`` (by model,
-    quantization and runtime id) and ``capacities`` (by GPU id) are what the cells are computed
-    from; ``result_at`` reuses them for other card counts.
+    A plain class that fills caches. Lazy so that a build can hand models to processes that
+    each compute only their own, and so that an incremental rebuild computes only the models it
+    renders. ``sizings`` (by model, quantization and runtime id) and ``capacities`` (by GPU id)
+    are what the cells are computed from; ``result_at`` reuses them for other card counts.
     """
 
     catalog: Catalog
     options: Options = field(default_factory=Options)
     accuracy: AccuracyReport | None = None
-    sizings: dict[tuple[str, str, str], Sizing] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    capacities: dict[str, tuple[Capacity, ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    links: dict[str, Interconnect | None] = field(default_factory=dict, repr=False, compare=False)
-    _blocks: _Blocks = field(default_factory=_Blocks, repr=False, compare=False)
-    _extra: dict[tuple[str, str, str, int], FitResult] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    _ranked: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
-    _probes: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    sizings: dict[tuple[str, str, str], Sizing] = field(default_factory=dict, repr=False)
+    capacities: dict[str, tuple[Capacity, ...]] = field(default_factory=dict, repr=False)
+    links: dict[str, Interconnect | None] = field(default_factory=dict, repr=False)
+    #: One block of (quantization id, GPU id) → cell per model, oldest first.
+    _blocks: dict[str, dict[tuple[str, str], Cell]] = field(default_factory=dict, repr=False)
+    _block_limit: int | None = field(default=None, repr=False)  # blocks kept; None: all
+    _extra: dict[tuple[str, str, str, int], FitResult] = field(default_factory=dict, repr=False)
+    _ranked: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _probes: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def context(self) -> int | None:
@@ -88,7 +75,7 @@ class FitMatrix:
         return self.options.context
 
     def cell(self, model: str, quant: str, gpu: str) -> Cell:
-        block = self._blocks.by_model.get(model)
+        block = self._blocks.get(model)
         if block is None:
             block = self._compute_block(model)
         return block[(quant, gpu)]
@@ -105,17 +92,17 @@ class FitMatrix:
     def keep_only(self, models: int) -> None:
         """From now on hold the cells of at most ``models`` models, dropping the oldest: for a
         process that renders one model's pages after another."""
-        self._blocks.limit = models
+        self._block_limit = models
         self._trim(models)
 
     def cell_block(self, model: str) -> dict[tuple[str, str], Cell]:
         """One model's cells by (quantization id, GPU id)."""
-        block = self._blocks.by_model.get(model)
+        block = self._blocks.get(model)
         return self._compute_block(model) if block is None else block
 
     def _compute_block(self, model: str) -> dict[tuple[str, str], Cell]:
-        if self._blocks.limit is not None:
-            self._trim(self._blocks.limit - 1)
+        if self._block_limit is not None:
+            self._trim(self._block_limit - 1)
         block = {}
         for quant in self.catalog.models[model].quantizations:
             if not self.catalog.gpus:
@@ -125,7 +112,7 @@ class FitMatrix:
                 sizing = self._sizing(setup)
                 gpu = setup.gpu.id
                 block[(quant, gpu)] = compute_cell(setup, sizing, self._capacities(gpu))
-        self._blocks.by_model[model] = block
+        self._blocks[model] = block
         return block
 
     def sizing_for(self, setup: Setup) -> Sizing:
@@ -140,7 +127,7 @@ class FitMatrix:
         return sizing
 
     def _trim(self, models: int) -> None:
-        blocks = self._blocks.by_model
+        blocks = self._blocks
         while len(blocks) > max(models, 0):
             del blocks[next(iter(blocks))]
 
@@ -218,7 +205,7 @@ class FitMatrix:
             return cell.max_context
         return compute_max_context(cell.setup, cards, self._sizing(cell.setup))
 
-    def iter_model_cells(self, model: str, quant: str) -> list[Cell]:
+    def model_cells(self, model: str, quant: str) -> list[Cell]:
         """The cells of one model and quantization over every GPU, in catalog order."""
         return [self.cell(model, quant, g) for g in self.catalog.gpus]
 
@@ -254,7 +241,7 @@ class FitMatrix:
     def recommend(self, model: str, quant: str) -> Recommendation | None:
         """One card when any card holds the model (cheapest priced, else smallest); else the
         cheapest multi-GPU configuration (else the one with the least memory)."""
-        fitting = [c for c in self.iter_model_cells(model, quant) if c.fits]
+        fitting = [c for c in self.model_cells(model, quant) if c.fits]
         single = [c for c in fitting if c.min_gpus == 1]
         pool, reason = (single, "single card") if single else (fitting, "multi-GPU")
         if not pool:

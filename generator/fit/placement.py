@@ -32,9 +32,12 @@ class CardLoad:
         return self.weights + self.kv_cache + self.overhead + self.reserved
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Placement:
-    """A configuration as the runtime lays it out at one context: one load per card."""
+    """A configuration as the runtime lays it out at one context: one load per card.
+
+    A plain class: ``fullest`` is worked out on first read and kept.
+    """
 
     split: SplitMode
     tensor: int  # shards per layer (1 for layer split)

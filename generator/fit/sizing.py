@@ -35,12 +35,12 @@ class MemoryOnCards:
     longest: int  # the total at the model's longest context
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class Sizing:
     """What a setup needs on any card, in bytes; ``compute_sizing`` makes one.
 
-    Pooled memory and layouts are worked out the first time a card count is asked for, then
-    kept (the dictionaries are caches; the figures never change).
+    A plain class that fills caches: pooled memory, layouts and searches are worked out the
+    first time a card count (or limit) is asked for, then kept. The figures never change.
     """
 
     weights: int  # all weights, every expert of a MoE included
@@ -57,11 +57,11 @@ class Sizing:
     kv_read_at_start: int  # the same with one token in the cache
     arch: Architecture
     shapes: Shapes  # the weights split into embeddings, layers and output head
-    _on: dict[int, MemoryOnCards] = field(default_factory=dict, repr=False, compare=False)
-    _layouts: dict[int, Layout | None] = field(default_factory=dict, repr=False, compare=False)
-    _answers: dict[tuple[int, int, int], int | None] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    _on: dict[int, MemoryOnCards] = field(default_factory=dict, repr=False)
+    _layouts: dict[int, Layout | None] = field(default_factory=dict, repr=False)
+    _needs: dict[int, int | None] = field(default_factory=dict, repr=False)
+    _fewest: dict[tuple[int, int], int | None] = field(default_factory=dict, repr=False)
+    _longest: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
 
     def on(self, cards: int) -> MemoryOnCards:
         """The pooled memory on ``cards`` cards."""
@@ -90,11 +90,37 @@ class Sizing:
 
     def need(self, cards: int) -> int | None:
         """Bytes the fullest of ``cards`` cards holds at the setup's context (None: no layout)."""
-        key = (2, cards, 0)
-        if key in self._answers:
-            return self._answers[key]
+        if cards in self._needs:
+            return self._needs[cards]
         layout = self.layout(cards)
-        found = self._answers[key] = None if layout is None else layout.need(self.context)
+        found = self._needs[cards] = None if layout is None else layout.need(self.context)
+        return found
+
+    def fewest_cards(self, limit: int, most: int) -> int | None:
+        """The smallest card count (1 … ``most``) whose fullest card stays within ``limit``
+        bytes; None if none does. Kept per limit: cards of the same size share the answer."""
+        key = (limit, most)
+        if key in self._fewest:
+            return self._fewest[key]
+        found = None
+        for cards in range(1, most + 1):
+            need = self.need(cards)
+            if need is not None and need <= limit:
+                found = cards
+                break
+        self._fewest[key] = found
+        return found
+
+    def longest_context(self, cards: int, limit: int) -> int:
+        """The longest context (tokens, up to the model's maximum) whose fullest card stays
+        within ``limit`` bytes on ``cards`` cards; 0 if none or the runtime cannot lay it out.
+        Kept per card count and limit: cards of the same size share the answer."""
+        key = (cards, limit)
+        found = self._longest.get(key)
+        if found is None:
+            layout = self.layout(cards)
+            found = 0 if layout is None else layout.max_context(limit, self.max_context)
+            self._longest[key] = found
         return found
 
     def _plan(self, cards: int) -> Layout | None:
@@ -120,39 +146,6 @@ class Sizing:
         shortest = self.weights + self.kv_cache_shortest + overhead(1)
         longest = self.weights + self.kv_cache_longest + overhead(self.max_context)
         return MemoryOnCards(memory, shortest, longest)
-
-
-def find_min_cards(sizing: Sizing, limit: int, most: int) -> int | None:
-    """The smallest card count (1 … ``most``) whose fullest card stays within ``limit`` bytes.
-
-    Kept per limit: cards of the same size share the answer.
-    """
-    key = (0, limit, most)
-    if key in sizing._answers:
-        return sizing._answers[key]
-    found = None
-    for cards in range(1, most + 1):
-        need = sizing.need(cards)
-        if need is not None and need <= limit:
-            found = cards
-            break
-    sizing._answers[key] = found
-    return found
-
-
-def find_max_context(sizing: Sizing, cards: int, limit: int) -> int:
-    """The longest context (tokens, up to the model's maximum) whose fullest card stays within
-    ``limit`` bytes on ``cards`` cards; 0 if none or the runtime cannot lay it out.
-
-    Kept per card count and limit: cards of the same size share the answer.
-    """
-    key = (1, cards, limit)
-    found = sizing._answers.get(key)
-    if found is None:
-        layout = sizing.layout(cards)
-        found = 0 if layout is None else layout.max_context(limit, sizing.max_context)
-        sizing._answers[key] = found
-    return found
 
 
 def compute_sizing(setup: Setup) -> Sizing:
