@@ -1,7 +1,10 @@
-"""Fit engine, the whole matrix: every model × quantization × GPU at the default options. Pure.
+"""Fit engine, the whole matrix: every model × quantization × GPU at one set of options. Pure.
 
-Computed once per build; pages, shortcodes and the JSON API read it and never call the engine
-with options of their own, so every page agrees with every other.
+The site builds one matrix at the default options, and its pages, shortcodes and JSON API read
+their cells from it, so a figure agrees from page to page. Answers that are not cells call the
+engine with options of their own: a model page's memory at other context lengths, the shortcode
+table for a named runtime, the accuracy report (each measurement at its own settings) and the
+command line (at the reader's options; its matrix comes from ``plan_matrix`` with them).
 """
 
 from __future__ import annotations
@@ -158,13 +161,9 @@ class FitMatrix:
         return result
 
     def memory_at(self, model: str, quant: str, cards: int) -> MemoryBreakdown:
-        """The pooled memory of a model and quantization on ``cards`` cards, under the format's
-        first runtime (the figure the planning margin compares)."""
-        first = self.catalog.quantizations[quant].runtimes[0]
-        for (m, q, _), sizing in self.sizings.items():
-            if (m, q) == (model, quant) and sizing.runtime.id == first:
-                return sizing.memory(cards)
-        setup = next(s for s in resolve_row(self.catalog, model, quant, self.options))
+        """The pooled memory of a model and quantization on ``cards`` cards on the probe GPU
+        (``probe_gpu``), so under the format's first runtime where a card runs it."""
+        setup = self.cell(model, quant, self.probe_gpu(quant)).setup
         return self._sizing(setup).memory(cards)
 
     def _compute_fit(self, cell: Cell, cards: int) -> FitResult:
