@@ -1,4 +1,4 @@
-"""Fit engine, memory: weights, KV cache, linear-attention state and runtime overhead. Pure.
+"""Fit engine, memory: KV cache, linear-attention state, runtime overhead and their sum. Pure.
 
 Every function returns bytes as an integer. No I/O, clock, environment or logging here.
 """
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from generator.catalog.schema import Architecture, LinearAttention, Runtime
 
-KIB = 1 << 10
 MIB = 1 << 20
 GIB = 1 << 30
 
@@ -32,15 +31,6 @@ class MemoryBreakdown:
     @property
     def total(self) -> int:
         return self.weights + self.kv_cache + self.overhead
-
-
-def estimate_weight_bytes(params_b: float, bits_per_weight: float) -> int:
-    """Weights in bytes: parameters × average bits per weight ÷ 8.
-
-    ``params_b`` is billions of parameters (all experts of a MoE); ``bits_per_weight`` is the
-    file's average, block scales included (quantizations.yaml gives each figure's source).
-    """
-    return round(params_b * 1e9 * bits_per_weight / 8)
 
 
 def kv_elements_per_layer_token(arch: Architecture) -> int:
