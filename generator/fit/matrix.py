@@ -24,7 +24,7 @@ from generator.fit.verdict import TIGHT_SHARE, Capacity, compute_capacities
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One model × quantization × GPU at the default options.
+    """One model × quantization × GPU at the matrix's options.
 
     ``result`` is at the smallest card count that fits, or at the card's maximum when none does.
     """
@@ -112,7 +112,7 @@ class FitMatrix:
                 continue
             for setup in resolve_row(self.catalog, model, quant, self.options):
                 # Only the card and its runtime differ along the row: one sizing per runtime.
-                sizing = self._sizing(setup)
+                sizing = self.sizing_for(setup)
                 gpu = setup.gpu.id
                 block[(quant, gpu)] = compute_cell(setup, sizing, self._capacities(gpu))
         self._blocks[model] = block
@@ -120,9 +120,6 @@ class FitMatrix:
 
     def sizing_for(self, setup: Setup) -> Sizing:
         """The sizing of a setup at the matrix's options (kept per model, format and runtime)."""
-        return self._sizing(setup)
-
-    def _sizing(self, setup: Setup) -> Sizing:
         key = (setup.model.id, setup.quant.id, setup.runtime.id)
         sizing = self.sizings.get(key)
         if sizing is None:
@@ -164,13 +161,13 @@ class FitMatrix:
         """The pooled memory of a model and quantization on ``cards`` cards on the probe GPU
         (``probe_gpu``), so under the format's first runtime where a card runs it."""
         setup = self.cell(model, quant, self.probe_gpu(quant)).setup
-        return self._sizing(setup).memory(cards)
+        return self.sizing_for(setup).memory(cards)
 
     def _compute_fit(self, cell: Cell, cards: int) -> FitResult:
         setup = cell.setup
         capacities = self._capacities(setup.gpu.id)
         capacity = capacities[cards - 1] if 1 <= cards <= len(capacities) else None
-        return compute_fit(setup, cards, self._sizing(setup), capacity)
+        return compute_fit(setup, cards, self.sizing_for(setup), capacity)
 
     def fits_at(self, model: str, quant: str, gpu: str, cards: int) -> bool:
         """Whether every one of ``cards`` cards holds its share (not monotonic in the count: a
@@ -181,7 +178,7 @@ class FitMatrix:
             return False
         if cell.min_gpus is None or cards < cell.min_gpus:
             return False
-        need = self._sizing(setup).need(cards)
+        need = self.sizing_for(setup).need(cards)
         return need is not None and need <= setup.card_limit
 
     def probe_gpu(self, quant: str) -> str:
@@ -202,7 +199,7 @@ class FitMatrix:
         cell = self.cell(model, quant, gpu)
         if cards == cell.result.cards:
             return cell.max_context
-        return compute_max_context(cell.setup, cards, self._sizing(cell.setup))
+        return compute_max_context(cell.setup, cards, self.sizing_for(cell.setup))
 
     def model_cells(self, model: str, quant: str) -> list[Cell]:
         """The cells of one model and quantization over every GPU, in catalog order."""
@@ -221,7 +218,7 @@ class FitMatrix:
         """Whether ``cards`` cards leave the fullest one under the tight share of a card (or
         cannot hold the layout at all)."""
         setup = self.cell(model, quant, gpu).setup
-        need = self._sizing(setup).need(cards)
+        need = self.sizing_for(setup).need(cards)
         return need is None or setup.card_limit - need < TIGHT_SHARE * setup.card_capacity
 
     def _quants_by_quality(self, model: str) -> tuple[str, ...]:

@@ -119,6 +119,12 @@ def estimate_linear_state_bytes(linear: LinearAttention) -> int:
     return linear.layers * per_layer
 
 
+def card_fixed_overhead_bytes(runtime: Runtime) -> int:
+    """Bytes every card carries at any context: the runtime's per-card state (CUDA context)
+    and its fixed compute buffer, each rounded to a whole byte (runtimes.yaml)."""
+    return round(runtime.per_gpu_overhead_mib * MIB) + round(runtime.compute_buffer_mib * MIB)
+
+
 def estimate_overhead_bytes(runtime: Runtime, cards: int, context: int) -> int:
     """Runtime memory beyond weights and cache, in bytes, over all cards.
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from generator.fit.answers import compute_placement
-from generator.fit.memory import MIB
+from generator.fit.memory import card_fixed_overhead_bytes
 from generator.fit.placement import Layout, Placement
 from generator.fit.setup import Setup
 from generator.fit.shapes import without_experts
@@ -156,7 +156,7 @@ def _cpu_moe_plan(
 ) -> Offload | None:
     """llama.cpp's ``--n-cpu-moe N`` with the smallest N whose remaining layers fit each card."""
     rt, shapes, limit = setup.runtime, sizing.shapes, setup.card_limit
-    fixed = round(rt.per_gpu_overhead_mib * MIB) + round(rt.compute_buffer_mib * MIB)
+    fixed = card_fixed_overhead_bytes(rt)
 
     def layout(n: int) -> Layout:
         lighter = without_experts(shapes, n)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from generator.catalog.schema import Architecture, Runtime
 from generator.fit.memory import (
-    MIB,
     KVLayout,
     MemoryBreakdown,
+    card_fixed_overhead_bytes,
     compute_kv_layout,
     estimate_overhead_bytes,
 )
@@ -125,7 +125,7 @@ class Sizing:
 
     def _plan(self, cards: int) -> Layout | None:
         rt = self.runtime
-        fixed = round(rt.per_gpu_overhead_mib * MIB) + round(rt.compute_buffer_mib * MIB)
+        fixed = card_fixed_overhead_bytes(rt)
         per_token = rt.compute_buffer_bytes_per_token
         if rt.split == "layer":
             return plan_layer_split(self.shapes, self.kv, self.batch, cards, fixed, per_token)
