@@ -31,14 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.catalog.schema import Catalog, Model, Quantization
-from generator.fit.commands import (
-    KV_FLAGS,
-    TGI_QUANT_FLAGS,
-    VLLM_QUANT_FLAGS,
-    plan_parallel_layout,
-    render_base_command,
-)
-from generator.fit.engine import DEFAULT_CONTEXT
+from generator.fit.commands import KV_FLAGS, TGI_QUANT_FLAGS, VLLM_QUANT_FLAGS, render_base_command
 from generator.fit.memory import (
     GIB,
     MIB,
@@ -46,9 +39,11 @@ from generator.fit.memory import (
     estimate_linear_state_bytes,
     kv_elements_per_layer_token,
 )
-from generator.fit.placement import make_shapes
-from generator.fit.tensors import WeightSizes, estimate_weights
+from generator.fit.setup import DEFAULT_CONTEXT
+from generator.fit.shapes import make_shapes
+from generator.fit.splits import plan_parallel_layout
 from generator.fit.verdict import TIGHT_SHARE, link_bandwidth_of, scaling_factor_of
+from generator.fit.weights import WeightSizes, estimate_weights
 from generator.verdicts import verdict_labels
 
 #: Bumped whenever a field changes meaning, so a cached page never misreads new data.

@@ -17,13 +17,8 @@ from generator.catalog.loader import load_catalog
 from generator.catalog.schema import Catalog
 from generator.cli_parser import make_parser
 from generator.errors import describe_error
-from generator.fit.engine import (
-    FitQueryError,
-    Options,
-    compute_min_gpus,
-    resolve_model,
-    resolve_setup,
-)
+from generator.fit.answers import compute_min_gpus
+from generator.fit.setup import FitQueryError, Options, resolve_model, resolve_setup
 from generator.fit_text import render_fit_text
 from generator.listing import list_models, list_quants, render_listing
 from generator.payload import fit_payload

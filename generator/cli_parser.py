@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from generator.fit.engine import DEFAULT_RAM_BANDWIDTH_GBPS, DEFAULT_RAM_GIB
+from generator.fit.setup import DEFAULT_RAM_BANDWIDTH_GBPS, DEFAULT_RAM_GIB
 
 DESCRIPTION = (
     "Command line: ``fitatlas build | serve | check | fit | catalog``. Errors print as "

@@ -17,8 +17,8 @@ from typing import Any, Generic, TypeVar
 from markupsafe import Markup, escape
 
 from generator.filters import gib, measured_speeds, money, tokens, tokens_per_s, verdict_note
-from generator.fit.engine import FitResult
 from generator.fit.matrix import Cell
+from generator.fit.result import FitResult
 from generator.verdicts import cards_mark, verdict_badge
 
 Row = TypeVar("Row")

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from generator.catalog.schema import GPU, Model, Quantization
 from generator.fit.accuracy import Comparison
-from generator.fit.engine import FitResult
 from generator.fit.matrix import Cell, Recommendation
 from generator.fit.offload import Offload
 from generator.fit.placement import Placement
+from generator.fit.result import FitResult
 from generator.fit.verdict import Capacity
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from generator.fit.engine import FitResult
 from generator.fit.memory import GIB
+from generator.fit.result import FitResult
 from generator.fit.verdict import Verdict
 from generator.verdicts import verdict_badge
 

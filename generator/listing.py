@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from generator.catalog.schema import Catalog, suggest
-from generator.fit.engine import FitQueryError, FitResult, Options
 from generator.fit.matrix import FitMatrix, plan_matrix
 from generator.fit.memory import GIB
+from generator.fit.result import FitResult
+from generator.fit.setup import FitQueryError, Options
 
 
 def list_models(catalog: Catalog, gpu: str, cards: int, options: Options) -> dict[str, Any]:

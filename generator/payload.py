@@ -11,20 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from generator.catalog.schema import Catalog
-from generator.fit.commands import render_offload_command
-from generator.fit.engine import (
-    FitResult,
-    Setup,
-    compute_fit,
+from generator.fit.answers import (
     compute_max_context,
     compute_max_sequences,
-    compute_offload,
     compute_placement,
     kv_growth_per_token,
     render_commands,
 )
-from generator.fit.offload import Offload
+from generator.fit.commands import render_offload_command
+from generator.fit.offload import Offload, compute_offload
 from generator.fit.placement import Placement
+from generator.fit.result import FitResult, compute_fit
+from generator.fit.setup import Setup
 
 #: The keys of ``fit_payload``'s first part, in the order the command line prints them:
 #: ``answer_fields``'s keys with the command line's details among them.

@@ -11,7 +11,7 @@ from jinja2 import TemplateError
 
 from generator.catalog.problems import CatalogError
 from generator.errors import SiteError
-from generator.fit.engine import FitQueryError
+from generator.fit.setup import FitQueryError
 
 #: A catalog, content, output or query problem. A template error is the theme author's mistake:
 #: located, but not a crash.

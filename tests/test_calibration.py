@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from generator.catalog.schema import Catalog
-from generator.fit import tensors
-from generator.fit.engine import Options, compute_fit, resolve_setup
-from generator.fit.tensors import estimate_weights
+from generator.fit import gguf_types, weights
+from generator.fit.result import compute_fit
+from generator.fit.setup import Options, resolve_setup
+from generator.fit.weights import estimate_weights
 
 DATA = Path(__file__).parent / "data"
 #: Weights: median and worst relative error against published GGUF files, sized tensor by
-#: tensor (generator/fit/tensors.py).
+#: tensor (generator/fit/weights.py).
 WEIGHTS_MEDIAN_BOUND = 0.005
 WEIGHTS_WORST_BOUND = 0.02
 #: Files the bounds must hold for: the table's rows, and the models they cover.
@@ -81,14 +82,14 @@ def test_a_wrong_block_size_would_break_the_weights_bound(
     catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Q4_K at 4.25 instead of 4.5 bits per weight (136 instead of 144 bytes per block).
-    monkeypatch.setitem(tensors.BLOCKS, "Q4_K", (256, 136))
-    tensors.forget_sizes()
+    monkeypatch.setitem(gguf_types.BLOCKS, "Q4_K", (256, 136))
+    weights.forget_sizes()
     try:
         with pytest.raises(AssertionError):
             test_weights_match_published_gguf_sizes_within_the_stated_bounds(catalog)
     finally:
         monkeypatch.undo()
-        tensors.forget_sizes()
+        weights.forget_sizes()
 
 
 def test_mixtral_and_qwen_72b_files_are_sized_within_two_percent(catalog: Catalog) -> None:

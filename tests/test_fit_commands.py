@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 
 from generator.catalog.schema import Catalog
-from generator.fit.commands import Layout, plan_parallel_layout
-from generator.fit.engine import Options, compute_fit, render_commands, resolve_setup
+from generator.fit.answers import render_commands
+from generator.fit.result import compute_fit
+from generator.fit.setup import Options, resolve_setup
+from generator.fit.splits import ParallelLayout, plan_parallel_layout
 
 LAYOUTS = [
-    ("llama-3.3-70b", 8, Layout(8, 1)),  # 64 heads, 8 KV heads
-    ("llama-3.3-70b", 6, Layout(2, 3)),  # 6 does not divide 64: TP 2 × PP 3
-    ("llama-3.3-70b", 3, Layout(1, 3)),
-    ("qwen3.5-122b-a10b", 4, Layout(4, 1)),  # 2 KV heads replicated over 4 shards
-    ("phi-4", 4, Layout(2, 2)),  # 40 heads, 10 KV heads: 4 divides neither
+    ("llama-3.3-70b", 8, ParallelLayout(8, 1)),  # 64 heads, 8 KV heads
+    ("llama-3.3-70b", 6, ParallelLayout(2, 3)),  # 6 does not divide 64: TP 2 × PP 3
+    ("llama-3.3-70b", 3, ParallelLayout(1, 3)),
+    ("qwen3.5-122b-a10b", 4, ParallelLayout(4, 1)),  # 2 KV heads replicated over 4 shards
+    ("phi-4", 4, ParallelLayout(2, 2)),  # 40 heads, 10 KV heads: 4 divides neither
 ]
 
 
@@ -21,7 +23,7 @@ LAYOUTS = [
     ("model", "cards", "layout"), LAYOUTS, ids=[f"{m}-{n}" for m, n, _ in LAYOUTS]
 )
 def test_vllm_layout_divides_heads_and_multiplies_to_the_card_count(
-    catalog: Catalog, model: str, cards: int, layout: Layout
+    catalog: Catalog, model: str, cards: int, layout: ParallelLayout
 ) -> None:
     arch = catalog.models[model].architecture
     found = plan_parallel_layout(arch, cards)

@@ -10,16 +10,18 @@ import pytest
 
 from generator.catalog.architecture import Architecture
 from generator.catalog.schema import Catalog
-from generator.fit.engine import FitResult, Setup, compute_fit, compute_placement
+from generator.fit.answers import compute_placement
 from generator.fit.matrix import Cell, FitMatrix, compute_matrix
 from generator.fit.memory import (
     estimate_kv_cache_bytes,
     estimate_linear_state_bytes,
     estimate_overhead_bytes,
 )
+from generator.fit.result import FitResult, compute_fit
+from generator.fit.setup import Setup
 from generator.fit.speed import effective_bandwidth_gbps, estimate_decode_tokens_per_s
-from generator.fit.tensors import WeightSizes, estimate_weights
 from generator.fit.verdict import compute_capacity
+from generator.fit.weights import WeightSizes, estimate_weights
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from generator.catalog.schema import Catalog
 from generator.fit.memory import (
     estimate_kv_cache_bytes,
     estimate_linear_state_bytes,
-    estimate_weight_bytes,
     kv_bytes_per_token,
 )
+from generator.fit.weights import estimate_weights
 
 KV_PER_TOKEN_FP16 = [
     ("llama-3.1-8b", 131_072),  # GQA: 32 layers × 2 × 8 KV heads × 128 × 2 B
@@ -61,13 +61,26 @@ def test_mla_cache_is_seventy_times_smaller_than_a_naive_per_head_cache(
     assert naive / kv_bytes_per_token(arch, 16) == pytest.approx(71.1, abs=0.1)
 
 
-def test_weights_are_parameters_times_bits_over_eight() -> None:
-    assert estimate_weight_bytes(8.03, 16) == 16_060_000_000
-    assert estimate_weight_bytes(70.554, 8.5) == round(70.554e9 * 8.5 / 8)
+def test_weights_without_a_recipe_are_parameters_times_bits_over_eight(catalog: Catalog) -> None:
+    model = catalog.models["llama-3.1-8b"]
+    for quant_id in ("exl2-8.0bpw", "mlx-4bit"):
+        quant = catalog.quantizations[quant_id]
+        assert quant.recipe is None
+        bits = model.bits_per_weight(quant)
+        assert estimate_weights(model, quant).total == round(8.03e9 * bits / 8)
+
+
+def test_sixteen_bit_weights_are_two_bytes_per_parameter(catalog: Catalog) -> None:
+    model = catalog.models["llama-3.1-8b"]
+    total = estimate_weights(model, catalog.quantizations["bf16"]).total
+    assert total == pytest.approx(model.params_b * 1e9 * 2, rel=0.001)
 
 
 def test_moe_weights_count_every_expert(catalog: Catalog) -> None:
     model = catalog.models["mixtral-8x22b"]
     assert model.active_params_b is not None
     assert model.params_b > 3 * model.active_params_b
-    assert estimate_weight_bytes(model.params_b, 16) > 280e9
+    sizes = estimate_weights(model, catalog.quantizations["bf16"])
+    assert sizes.total > 280e9
+    arch = model.architecture
+    assert sizes.active(arch.experts, arch.experts_per_token) < sizes.total / 3

@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 
 from generator.catalog.schema import Catalog
-from generator.fit.engine import (
-    Options,
-    compute_fit,
-    compute_max_sequences,
-    compute_offload,
-    compute_placement,
-    compute_sizing,
-    resolve_setup,
-)
+from generator.cli import offload_payload
+from generator.fit.answers import compute_max_sequences, compute_placement
 from generator.fit.memory import GIB
-from generator.fit.placement import plan_layer_split, without_experts
-from generator.payload import offload_payload
+from generator.fit.offload import compute_offload
+from generator.fit.result import compute_fit
+from generator.fit.setup import Options, resolve_setup
+from generator.fit.shapes import without_experts
+from generator.fit.sizing import compute_sizing
+from generator.fit.splits import plan_layer_split
 
 
 def test_a_70b_model_on_one_4090_offloads_about_half_its_layers(catalog: Catalog) -> None:

@@ -8,17 +8,10 @@ from hypothesis import strategies as st
 
 from generator.catalog.loader import load_catalog
 from generator.catalog.schema import Catalog
-from generator.fit.engine import (
-    Options,
-    Setup,
-    compute_fit,
-    compute_max_context,
-    compute_memory,
-    compute_min_gpus,
-    compute_sizing,
-    resolve_setup,
-    runtimes_on,
-)
+from generator.fit.answers import compute_max_context, compute_min_gpus
+from generator.fit.result import compute_fit, compute_memory
+from generator.fit.setup import Options, Setup, resolve_setup, runtimes_on
+from generator.fit.sizing import compute_sizing
 from tests.conftest import ROOT
 
 CATALOG: Catalog = load_catalog(ROOT / "catalog")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from generator.catalog.schema import Catalog
-from generator.fit.engine import Options, compute_fit, compute_min_gpus, resolve_setup
+from generator.fit.answers import compute_min_gpus
 from generator.fit.memory import GIB
+from generator.fit.result import compute_fit
+from generator.fit.setup import Options, resolve_setup
 from generator.fit.verdict import compute_capacity
 
 SEED_EFFECTIVE_VRAM = [

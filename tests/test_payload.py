@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from generator.catalog.schema import Catalog
-from generator.fit.engine import Options, compute_fit, compute_min_gpus, resolve_setup
+from generator.fit.answers import compute_min_gpus
 from generator.fit.matrix import plan_matrix
+from generator.fit.result import compute_fit
+from generator.fit.setup import Options, resolve_setup
 from generator.payload import FIT_KEYS, answer_fields, detail_fields, fit_payload
 
 QUESTIONS = [

@@ -30,8 +30,10 @@ from dataclasses import dataclass
 import pytest
 
 from generator.catalog.schema import Catalog
-from generator.fit.engine import Options, compute_placement, resolve_setup
-from generator.fit.placement import Placement, llama_cpp_layers
+from generator.fit.answers import compute_placement
+from generator.fit.placement import Placement
+from generator.fit.setup import Options, resolve_setup
+from generator.fit.splits import llama_cpp_layers
 
 MIB = 2**20
 GIB = 2**30

@@ -6,7 +6,7 @@ import pytest
 
 from generator.catalog.schema import Catalog
 from generator.cli import main
-from generator.fit.engine import render_commands
+from generator.fit.answers import render_commands
 from generator.fit.matrix import FitMatrix, compute_matrix
 from tests.conftest import ROOT
 

@@ -268,11 +268,12 @@ def _measured(comparison: Any) -> dict[str, Any]:
 def engine_supplement(project: Path, data: dict[str, Any]) -> None:
     """Add what the API lacks (see the module docstring) from fitatlas's engine."""
     from generator.catalog.loader import load_catalog
-    from generator.fit.engine import DEFAULT_RAM_GIB, compute_offload, compute_placement
+    from generator.contexts import make_capacity, make_commands, make_quant_rows
+    from generator.fit.answers import compute_placement
     from generator.fit.matrix import compute_matrix
+    from generator.fit.offload import compute_offload
+    from generator.fit.setup import DEFAULT_RAM_GIB
     from generator.fit.verdict import link_bandwidth_of, scaling_factor_of
-    from generator.pages.common import make_capacity, make_commands
-    from generator.pages.model import make_quant_rows
 
     matrix = compute_matrix(load_catalog(project / "catalog"))
     catalog = matrix.catalog

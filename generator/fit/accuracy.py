@@ -14,8 +14,9 @@ from functools import cached_property
 
 from generator.catalog.measurement import Measurement
 from generator.catalog.schema import Catalog
-from generator.fit.engine import Options, Setup, compute_fit, resolve_setup
 from generator.fit.memory import GIB
+from generator.fit.result import compute_fit
+from generator.fit.setup import Options, Setup, resolve_setup
 from generator.fit.verdict import Verdict, decide_planning_verdict
 
 NUMERIC_METRICS = (
@@ -86,9 +87,12 @@ class FitAgreement:
     tight_failed: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class AccuracyReport:
-    """Everything the methodology page publishes about the estimator's error."""
+    """Everything the methodology page publishes about the estimator's error.
+
+    A plain class: the index of comparisons by configuration is built on first use and kept.
+    """
 
     comparisons: tuple[Comparison, ...]
     errors: tuple[ErrorRow, ...]

@@ -8,11 +8,10 @@ Flags follow each project's documentation (sources in runtimes.yaml): vLLM
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from generator.catalog.architecture import Architecture
 from generator.catalog.schema import Model, Quantization, Runtime
 from generator.fit.memory import GIB
+from generator.fit.splits import plan_parallel_layout
 
 #: vLLM's --quantization value for checkpoints it must be told about; fp8 quantizes on load.
 VLLM_QUANT_FLAGS = {"fp8": "fp8", "awq-int4": "awq", "gptq-int4": "gptq"}
@@ -29,29 +28,6 @@ KV_FLAGS = {
         "q4_0": "-fa on --cache-type-k q4_0 --cache-type-v q4_0",
     },
 }
-
-
-@dataclass(frozen=True)
-class Layout:
-    """How n cards are used: tensor-parallel width × pipeline stages."""
-
-    tensor: int
-    pipeline: int
-
-
-def plan_parallel_layout(arch: Architecture, cards: int) -> Layout:
-    """The widest tensor-parallel size that divides ``cards`` and the attention heads.
-
-    vLLM shards attention heads, so the tensor-parallel size must divide them; KV heads are
-    split when divisible and replicated when there are fewer of them than shards. What is left
-    of ``cards`` becomes pipeline stages (6 cards, 64 heads → TP 2 × PP 3).
-    """
-    for tensor in range(cards, 0, -1):
-        if cards % tensor or arch.attention_heads % tensor:
-            continue
-        if arch.kv_heads % tensor == 0 or tensor % arch.kv_heads == 0:
-            return Layout(tensor, cards // tensor)
-    return Layout(1, cards)
 
 
 def render_command(

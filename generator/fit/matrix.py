@@ -1,7 +1,10 @@
-"""Fit engine, the whole matrix: every model × quantization × GPU at the default options. Pure.
+"""Fit engine, the whole matrix: every model × quantization × GPU at one set of options. Pure.
 
-Computed once per build; pages, shortcodes and the JSON API read it and never call the engine
-with options of their own, so every page agrees with every other.
+The site builds one matrix at the default options, and its pages, shortcodes and JSON API read
+their cells from it, so a figure agrees from page to page. Answers that are not cells call the
+engine with options of their own: a model page's memory at other context lengths, the shortcode
+table for a named runtime, the accuracy report (each measurement at its own settings) and the
+command line (at the reader's options; its matrix comes from ``plan_matrix`` with them).
 """
 
 from __future__ import annotations
@@ -11,25 +14,17 @@ from dataclasses import dataclass, field
 
 from generator.catalog.schema import Catalog, Interconnect, Quantization
 from generator.fit.accuracy import AccuracyReport, compute_accuracy
-from generator.fit.engine import (
-    FitResult,
-    Options,
-    Setup,
-    compute_fit,
-    compute_max_context,
-    compute_min_gpus,
-    compute_sizing,
-    resolve_row,
-    runtimes_on,
-)
+from generator.fit.answers import compute_max_context, compute_min_gpus
 from generator.fit.memory import MemoryBreakdown
-from generator.fit.sizing import Sizing
+from generator.fit.result import FitResult, compute_fit
+from generator.fit.setup import Options, Setup, resolve_row, runtimes_on
+from generator.fit.sizing import Sizing, compute_sizing
 from generator.fit.verdict import TIGHT_SHARE, Capacity, compute_capacities
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One model × quantization × GPU at the default options.
+    """One model × quantization × GPU at the matrix's options.
 
     ``result`` is at the smallest card count that fits, or at the card's maximum when none does.
     """
@@ -53,42 +48,29 @@ class Recommendation:
     reason: str
 
 
-@dataclass
-class _Blocks:
-    """Cells computed so far, one block of (quantization id, GPU id) → cell per model, oldest
-    first; at most ``limit`` blocks are kept (None: every one)."""
-
-    by_model: dict[str, dict[tuple[str, str], Cell]] = field(default_factory=dict)
-    limit: int | None = None
-
-
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class FitMatrix:
     """Cells by (model id, quantization id, GPU id), each model's block computed when first
     read (``compute_matrix`` computes them all up front).
 
-    Lazy so that a build can hand models to processes that each compute only their own, and so
-    that an incremental rebuild computes only the models it renders. ``sizings`` (by model,
-    quantization and runtime id) and ``capacities`` (by GPU id) are what the cells are computed
-    from; ``result_at`` reuses them for other card counts.
+    A plain class that fills caches. Lazy so that a build can hand models to processes that
+    each compute only their own, and so that an incremental rebuild computes only the models it
+    renders. ``sizings`` (by model, quantization and runtime id) and ``capacities`` (by GPU id)
+    are what the cells are computed from; ``result_at`` reuses them for other card counts.
     """
 
     catalog: Catalog
     options: Options = field(default_factory=Options)
     accuracy: AccuracyReport | None = None
-    sizings: dict[tuple[str, str, str], Sizing] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    capacities: dict[str, tuple[Capacity, ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    links: dict[str, Interconnect | None] = field(default_factory=dict, repr=False, compare=False)
-    _blocks: _Blocks = field(default_factory=_Blocks, repr=False, compare=False)
-    _extra: dict[tuple[str, str, str, int], FitResult] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    _ranked: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
-    _probes: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    sizings: dict[tuple[str, str, str], Sizing] = field(default_factory=dict, repr=False)
+    capacities: dict[str, tuple[Capacity, ...]] = field(default_factory=dict, repr=False)
+    links: dict[str, Interconnect | None] = field(default_factory=dict, repr=False)
+    #: One block of (quantization id, GPU id) → cell per model, oldest first.
+    _blocks: dict[str, dict[tuple[str, str], Cell]] = field(default_factory=dict, repr=False)
+    _block_limit: int | None = field(default=None, repr=False)  # blocks kept; None: all
+    _extra: dict[tuple[str, str, str, int], FitResult] = field(default_factory=dict, repr=False)
+    _ranked: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _probes: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def context(self) -> int | None:
@@ -96,7 +78,7 @@ class FitMatrix:
         return self.options.context
 
     def cell(self, model: str, quant: str, gpu: str) -> Cell:
-        block = self._blocks.by_model.get(model)
+        block = self._blocks.get(model)
         if block is None:
             block = self._compute_block(model)
         return block[(quant, gpu)]
@@ -113,34 +95,31 @@ class FitMatrix:
     def keep_only(self, models: int) -> None:
         """From now on hold the cells of at most ``models`` models, dropping the oldest: for a
         process that renders one model's pages after another."""
-        self._blocks.limit = models
+        self._block_limit = models
         self._trim(models)
 
     def cell_block(self, model: str) -> dict[tuple[str, str], Cell]:
         """One model's cells by (quantization id, GPU id)."""
-        block = self._blocks.by_model.get(model)
+        block = self._blocks.get(model)
         return self._compute_block(model) if block is None else block
 
     def _compute_block(self, model: str) -> dict[tuple[str, str], Cell]:
-        if self._blocks.limit is not None:
-            self._trim(self._blocks.limit - 1)
+        if self._block_limit is not None:
+            self._trim(self._block_limit - 1)
         block = {}
         for quant in self.catalog.models[model].quantizations:
             if not self.catalog.gpus:
                 continue
             for setup in resolve_row(self.catalog, model, quant, self.options):
                 # Only the card and its runtime differ along the row: one sizing per runtime.
-                sizing = self._sizing(setup)
+                sizing = self.sizing_for(setup)
                 gpu = setup.gpu.id
                 block[(quant, gpu)] = compute_cell(setup, sizing, self._capacities(gpu))
-        self._blocks.by_model[model] = block
+        self._blocks[model] = block
         return block
 
     def sizing_for(self, setup: Setup) -> Sizing:
         """The sizing of a setup at the matrix's options (kept per model, format and runtime)."""
-        return self._sizing(setup)
-
-    def _sizing(self, setup: Setup) -> Sizing:
         key = (setup.model.id, setup.quant.id, setup.runtime.id)
         sizing = self.sizings.get(key)
         if sizing is None:
@@ -148,7 +127,7 @@ class FitMatrix:
         return sizing
 
     def _trim(self, models: int) -> None:
-        blocks = self._blocks.by_model
+        blocks = self._blocks
         while len(blocks) > max(models, 0):
             del blocks[next(iter(blocks))]
 
@@ -179,20 +158,16 @@ class FitMatrix:
         return result
 
     def memory_at(self, model: str, quant: str, cards: int) -> MemoryBreakdown:
-        """The pooled memory of a model and quantization on ``cards`` cards, under the format's
-        first runtime (the figure the planning margin compares)."""
-        first = self.catalog.quantizations[quant].runtimes[0]
-        for (m, q, _), sizing in self.sizings.items():
-            if (m, q) == (model, quant) and sizing.runtime.id == first:
-                return sizing.memory(cards)
-        setup = next(s for s in resolve_row(self.catalog, model, quant, self.options))
-        return self._sizing(setup).memory(cards)
+        """The pooled memory of a model and quantization on ``cards`` cards on the probe GPU
+        (``probe_gpu``), so under the format's first runtime where a card runs it."""
+        setup = self.cell(model, quant, self.probe_gpu(quant)).setup
+        return self.sizing_for(setup).memory(cards)
 
     def _compute_fit(self, cell: Cell, cards: int) -> FitResult:
         setup = cell.setup
         capacities = self._capacities(setup.gpu.id)
         capacity = capacities[cards - 1] if 1 <= cards <= len(capacities) else None
-        return compute_fit(setup, cards, self._sizing(setup), capacity)
+        return compute_fit(setup, cards, self.sizing_for(setup), capacity)
 
     def fits_at(self, model: str, quant: str, gpu: str, cards: int) -> bool:
         """Whether every one of ``cards`` cards holds its share (not monotonic in the count: a
@@ -203,7 +178,7 @@ class FitMatrix:
             return False
         if cell.min_gpus is None or cards < cell.min_gpus:
             return False
-        need = self._sizing(setup).need(cards)
+        need = self.sizing_for(setup).need(cards)
         return need is not None and need <= setup.card_limit
 
     def probe_gpu(self, quant: str) -> str:
@@ -224,9 +199,9 @@ class FitMatrix:
         cell = self.cell(model, quant, gpu)
         if cards == cell.result.cards:
             return cell.max_context
-        return compute_max_context(cell.setup, cards, self._sizing(cell.setup))
+        return compute_max_context(cell.setup, cards, self.sizing_for(cell.setup))
 
-    def iter_model_cells(self, model: str, quant: str) -> list[Cell]:
+    def model_cells(self, model: str, quant: str) -> list[Cell]:
         """The cells of one model and quantization over every GPU, in catalog order."""
         return [self.cell(model, quant, g) for g in self.catalog.gpus]
 
@@ -243,7 +218,7 @@ class FitMatrix:
         """Whether ``cards`` cards leave the fullest one under the tight share of a card (or
         cannot hold the layout at all)."""
         setup = self.cell(model, quant, gpu).setup
-        need = self._sizing(setup).need(cards)
+        need = self.sizing_for(setup).need(cards)
         return need is None or setup.card_limit - need < TIGHT_SHARE * setup.card_capacity
 
     def _quants_by_quality(self, model: str) -> tuple[str, ...]:
@@ -262,7 +237,7 @@ class FitMatrix:
     def recommend(self, model: str, quant: str) -> Recommendation | None:
         """One card when any card holds the model (cheapest priced, else smallest); else the
         cheapest multi-GPU configuration (else the one with the least memory)."""
-        fitting = [c for c in self.iter_model_cells(model, quant) if c.fits]
+        fitting = [c for c in self.model_cells(model, quant) if c.fits]
         single = [c for c in fitting if c.min_gpus == 1]
         pool, reason = (single, "single card") if single else (fitting, "multi-GPU")
         if not pool:

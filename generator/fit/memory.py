@@ -1,4 +1,4 @@
-"""Fit engine, memory: weights, KV cache, linear-attention state and runtime overhead. Pure.
+"""Fit engine, memory: KV cache, linear-attention state, runtime overhead and their sum. Pure.
 
 Every function returns bytes as an integer. No I/O, clock, environment or logging here.
 """
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from generator.catalog.architecture import Architecture, LinearAttention
 from generator.catalog.schema import Runtime
 
-KIB = 1 << 10
 MIB = 1 << 20
 GIB = 1 << 30
 
@@ -33,15 +32,6 @@ class MemoryBreakdown:
     @property
     def total(self) -> int:
         return self.weights + self.kv_cache + self.overhead
-
-
-def estimate_weight_bytes(params_b: float, bits_per_weight: float) -> int:
-    """Weights in bytes: parameters × average bits per weight ÷ 8.
-
-    ``params_b`` is billions of parameters (all experts of a MoE); ``bits_per_weight`` is the
-    file's average, block scales included (quantizations.yaml gives each figure's source).
-    """
-    return round(params_b * 1e9 * bits_per_weight / 8)
 
 
 def kv_elements_per_layer_token(arch: Architecture) -> int:
@@ -128,6 +118,12 @@ def estimate_linear_state_bytes(linear: LinearAttention) -> int:
     recurrent = linear.value_heads * linear.key_head_dim * linear.value_head_dim
     per_layer = conv * LINEAR_CONV_STATE_BYTES + recurrent * LINEAR_RECURRENT_STATE_BYTES
     return linear.layers * per_layer
+
+
+def card_fixed_overhead_bytes(runtime: Runtime) -> int:
+    """Bytes every card carries at any context: the runtime's per-card state (CUDA context)
+    and its fixed compute buffer, each rounded to a whole byte (runtimes.yaml)."""
+    return round(runtime.per_gpu_overhead_mib * MIB) + round(runtime.compute_buffer_mib * MIB)
 
 
 def estimate_overhead_bytes(runtime: Runtime, cards: int, context: int) -> int:

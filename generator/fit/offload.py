@@ -10,12 +10,21 @@ Two plans, both llama.cpp's:
 
 A token then costs the bytes read from each tier divided by that tier's bandwidth, plus the
 runtime's fixed step cost. Unified-memory machines have one pool, so nothing is offloaded there.
+``compute_offload`` picks the faster plan for a setup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from generator.fit.answers import compute_placement
+from generator.fit.memory import card_fixed_overhead_bytes
+from generator.fit.placement import Layout, Placement
+from generator.fit.setup import Setup
+from generator.fit.shapes import without_experts
+from generator.fit.sizing import Sizing, compute_sizing
+from generator.fit.splits import plan_layer_split
 
 
 @dataclass(frozen=True)
@@ -101,3 +110,69 @@ def plan_layer_offload(
     return Offload(
         "layers", on_cards, round(on_cards * per_layer), ram, ram <= tiers.ram_bytes, 1 / seconds
     )
+
+
+def compute_offload(setup: Setup, cards: int, sizing: Sizing | None = None) -> Offload | None:
+    """The faster llama.cpp plan that splits the model between the cards and system RAM, or
+    None when it fits without one, the runtime cannot offload, or the memory is unified.
+
+    ``sizing`` (``compute_sizing(setup)``), when the caller has it, saves working it out.
+    """
+    if setup.runtime.launcher != "llama-cpp" or setup.gpu.gpu_class == "unified":
+        return None
+    sizing = compute_sizing(setup) if sizing is None else sizing
+    placement = compute_placement(setup, cards, sizing)
+    if placement is None or placement.fits:
+        return None
+    shapes = sizing.shapes
+    tiers = Tiers(
+        placement.card_capacity, cards, placement.cards[0].overhead,
+        round(shapes.head_weights),
+        setup.gpu.memory_bandwidth_gbps, setup.ram_bytes, setup.ram_bandwidth_gbps,
+    )  # fmt: skip
+    plans = [_layer_plan(setup, sizing, cards, placement, tiers)]
+    if shapes.routed_experts > 0:
+        plans.append(_cpu_moe_plan(setup, sizing, cards, placement, tiers))
+    usable = [p for p in plans if p is not None and p.fits]
+    candidates = usable or [p for p in plans if p is not None]
+    return max(candidates, key=lambda p: p.decode_tokens_per_s, default=None)
+
+
+def _layer_plan(
+    setup: Setup, sizing: Sizing, cards: int, placement: Placement, tiers: Tiers
+) -> Offload | None:
+    """llama.cpp's ``-ngl`` below the layer count: as many whole layers on the cards as fit."""
+    arch, shapes, rt = setup.model.architecture, sizing.shapes, setup.runtime
+    layer_active = shapes.layer_weights * sizing.active_weights / sizing.weights
+    layer_kv = sizing.memory(cards).kv_cache / arch.layers
+    return plan_layer_offload(
+        arch.layers, shapes.layer_weights, layer_active, layer_kv, placement.host_weights, tiers,
+        rt.decode_efficiency, rt.decode_step_overhead_ms,
+    )  # fmt: skip
+
+
+def _cpu_moe_plan(
+    setup: Setup, sizing: Sizing, cards: int, placement: Placement, tiers: Tiers
+) -> Offload | None:
+    """llama.cpp's ``--n-cpu-moe N`` with the smallest N whose remaining layers fit each card."""
+    rt, shapes, limit = setup.runtime, sizing.shapes, setup.card_limit
+    fixed = card_fixed_overhead_bytes(rt)
+
+    def layout(n: int) -> Layout:
+        lighter = without_experts(shapes, n)
+        return plan_layer_split(
+            lighter, sizing.kv, sizing.batch, cards, fixed, rt.compute_buffer_bytes_per_token
+        )
+
+    n = solve_cpu_moe_layers(lambda n: layout(n).need(setup.context) <= limit, shapes.layers)
+    if n is None:
+        return None
+    in_ram = shapes.routed_prefix[n]
+    arch = setup.model.architecture
+    share = (arch.experts_per_token or 0) / (arch.experts or 1)
+    gpu_bytes = sizing.weights - in_ram - placement.host_weights + sizing.kv_cache
+    return plan_cpu_moe(
+        n, gpu_bytes, in_ram + placement.host_weights, sizing.active_weights - in_ram * share
+        + sizing.kv_read, in_ram * share, tiers, rt.decode_efficiency, rt.decode_step_overhead_ms,
+        shapes.layers,
+    )  # fmt: skip

@@ -1,23 +1,9 @@
-"""Fit engine, runtime-true placement: what each card holds under a given runtime. Pure.
+"""Fit engine, placement: what each card holds, before and at a chosen context. Pure.
 
-Whether a configuration loads is decided card by card: each card must hold its own share. This
-module lays the same weights, KV cache and overhead out over cards the way each runtime does:
-
-- **Layer split** (llama.cpp, ExLlamaV2, MLX): whole layers per card, evenly; the token
-  embeddings stay in system RAM; the output layer sits on the last card; every card carries its
-  own CUDA context and compute buffer. KV cache lives with its layer.
-- **Tensor parallel** (vLLM, TGI): every layer is sharded over ``tensor`` cards and stages of
-  layers over ``pipeline`` groups. Weights divide by the shard count; KV heads divide too, but
-  are replicated when there are fewer KV heads than shards; an MLA latent is replicated on every
-  shard. Each card holds the full activation buffer. vLLM claims ``memory_utilization`` of each
-  card and fills what its weights and buffers leave with KV cache.
-
-A ``Layout`` is the context-free part (who holds which layers and weights); ``Layout.need``
-gives the fullest card's bytes at any context, and ``Layout.place`` the per-card loads.
-
-Sources: llama.cpp ``src/llama-model.cpp`` (layer assignment, output on the last device) and
-``src/llama-context.cpp``; vLLM ``gpu_worker.py`` memory profiling and ``config.py`` (KV heads
-per rank = max(1, kv_heads // tp)); see runtimes.yaml and docs/research/runtime-calibration.md.
+Whether a configuration loads is decided card by card: each card must hold its own share. A
+``Layout`` is the context-free part of a runtime's plan (who holds which layers and weights,
+made by ``fit.splits``); ``Layout.need`` gives the fullest card's bytes at any context, and
+``Layout.place`` the per-card loads as a ``Placement``.
 """
 
 from __future__ import annotations
@@ -26,11 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from generator.catalog.architecture import Architecture
 from generator.catalog.schema import SplitMode
-from generator.fit.commands import plan_parallel_layout
 from generator.fit.memory import KVLayout
-from generator.fit.tensors import WeightSizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +32,12 @@ class CardLoad:
         return self.weights + self.kv_cache + self.overhead + self.reserved
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Placement:
-    """A configuration as the runtime lays it out at one context: one load per card."""
+    """A configuration as the runtime lays it out at one context: one load per card.
+
+    A plain class: ``fullest`` is worked out on first read and kept.
+    """
 
     split: SplitMode
     tensor: int  # shards per layer (1 for layer split)
@@ -73,55 +59,6 @@ class Placement:
     @property
     def headroom(self) -> int:
         return self.card_capacity - self.fullest.total
-
-
-@dataclass(frozen=True, slots=True)
-class Shapes:
-    """The parts of a model a placement moves around, in bytes at the chosen precisions."""
-
-    layers: int
-    prefix: tuple[int, ...]  # prefix[i]: bytes of repeating layers 0 … i − 1 (layers + 1 items)
-    embed_weights: int  # token embeddings
-    head_weights: int  # output projection (the embeddings again when tied)
-    tied: bool
-    routed_experts: int  # bytes of every routed expert, all layers
-    routed_prefix: tuple[int, ...] = (0,)  # routed_prefix[i]: routed experts of layers 0 … i − 1
-
-    @property
-    def layer_weights(self) -> float:
-        """The average repeating layer, bytes."""
-        return self.prefix[-1] / self.layers
-
-    def span(self, start: int, count: int) -> int:
-        """Bytes of ``count`` repeating layers from ``start``."""
-        return self.prefix[start + count] - self.prefix[start]
-
-
-def make_shapes(sizes: WeightSizes, tied: bool) -> Shapes:
-    """A placement's view of a checkpoint's tensor sizes (``fit.tensors``)."""
-    head = sizes.embedding if tied else sizes.output
-    return Shapes(
-        len(sizes.layers), _prefix(sizes.layers), sizes.embedding, head + sizes.other, tied,
-        sizes.routed_total, _prefix(sizes.routed_experts),
-    )  # fmt: skip
-
-
-def without_experts(shapes: Shapes, layers: int) -> Shapes:
-    """The shapes with the routed experts of the first ``layers`` layers kept off the cards
-    (llama.cpp's ``--n-cpu-moe N``): those layers stay on their cards, lighter."""
-    routed = shapes.routed_prefix
-    prefix = tuple(p - routed[min(i, layers)] for i, p in enumerate(shapes.prefix))
-    return Shapes(
-        shapes.layers, prefix, shapes.embed_weights, shapes.head_weights, shapes.tied,
-        shapes.routed_experts - routed[layers], routed,
-    )  # fmt: skip
-
-
-def _prefix(values: tuple[int, ...]) -> tuple[int, ...]:
-    sums = [0]
-    for value in values:
-        sums.append(sums[-1] + value)
-    return tuple(sums)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,93 +170,3 @@ def find_max_context(need: Callable[[int], int], longest: int, limit: int) -> in
         # Interpolation can crawl on a bent curve: bisect next whenever it gained too little.
         bisect = not bisect and (high - low) * 2 > width
     return low
-
-
-def even_layers(layers: int, groups: int) -> list[int]:
-    """Layers per group when ``layers`` are split evenly in order (earlier groups get fewer)."""
-    bounds = [layers * i // groups for i in range(groups + 1)]
-    return [bounds[i + 1] - bounds[i] for i in range(groups)]
-
-
-def llama_cpp_layers(layers: int, cards: int) -> list[int]:
-    """Layers per card under llama.cpp's even --tensor-split.
-
-    It splits ``layers + 1`` slots (the output layer counts as one) in proportion, so layer i
-    goes to card floor(i × cards ÷ (layers + 1)) and the last card, which also holds the output
-    layer, gets fewer repeating layers (llama.cpp src/llama-model.cpp, load_tensors). Card c
-    so starts at layer ceil(c × (layers + 1) ÷ cards).
-    """
-    starts = [min(layers, -(-card * (layers + 1) // cards)) for card in range(cards + 1)]
-    return [starts[card + 1] - starts[card] for card in range(cards)]
-
-
-def plan_layer_split(
-    shapes: Shapes, kv: KVLayout, batch: int, cards: int, fixed: int, buffer_per_token: float
-) -> Layout:
-    """llama.cpp / ExLlamaV2 / MLX: whole layers per card, the output layer on the last.
-
-    Every device gets its own compute buffer (588 MiB on each of two devices in the llama.cpp
-    log of docs/research/placement-logs.md).
-    """
-    shares = []
-    start = 0
-    for index, layers in enumerate(llama_cpp_layers(shapes.layers, cards)):
-        head = shapes.head_weights if index == cards - 1 else 0
-        shares.append(CardShare(index, layers, shapes.span(start, layers) + head))
-        start += layers
-    return _layout("layer", 1, cards, shares, shapes, kv, batch, fixed, buffer_per_token,
-                   round(shapes.embed_weights))  # fmt: skip
-
-
-def plan_tensor_parallel(
-    arch: Architecture, shapes: Shapes, kv: KVLayout, batch: int, cards: int, fixed: int,
-    buffer_per_token: float,
-) -> Layout:  # fmt: skip
-    """vLLM / TGI: layers sharded over ``tensor`` cards, stages of layers over ``pipeline``.
-
-    ``kv`` is the cache of one whole sequence; each shard keeps its heads (see
-    ``shard_kv_layout``).
-    """
-    plan = plan_parallel_layout(arch, cards)
-    t, p = plan.tensor, plan.pipeline
-    shares = []
-    start = 0
-    for stage, layers in enumerate(even_layers(shapes.layers, p)):
-        weights = shapes.span(start, layers)
-        start += layers
-        if stage == 0:
-            weights += shapes.embed_weights
-        if stage == p - 1 and (not shapes.tied or p > 1):
-            weights += shapes.head_weights
-        shares += [CardShare(stage * t + s, layers, round(weights / t)) for s in range(t)]
-    shard = shard_kv_layout(arch, kv, t)
-    return _layout("tensor", t, p, shares, shapes, shard, batch, fixed, buffer_per_token, 0)
-
-
-def shard_kv_layout(arch: Architecture, kv: KVLayout, tensor: int) -> KVLayout:
-    """One tensor-parallel shard's cache: GQA heads divided (replicated when the shards
-    outnumber them); an MLA latent kept whole on every shard; linear-attention state divided."""
-    if tensor == 1:
-        return kv
-    ratio = 1.0
-    if arch.mla is None:
-        ratio = max(1, arch.kv_heads // tensor) / arch.kv_heads
-    return KVLayout(
-        round(kv.growing * ratio), round(kv.windowed * ratio), kv.window, kv.bits,
-        round(kv.state / tensor),
-    )  # fmt: skip
-
-
-def _layout(
-    split: SplitMode, tensor: int, pipeline: int, shares: list[CardShare], shapes: Shapes,
-    kv: KVLayout, batch: int, fixed: int, buffer_per_token: float, host: int,
-) -> Layout:  # fmt: skip
-    # A card can be the fullest only if no other card holds at least as many weights and layers.
-    candidates = tuple(
-        c for c in shares
-        if not any(o is not c and o.weights >= c.weights and o.layers >= c.layers
-                   and (o.weights, o.layers, -o.index) > (c.weights, c.layers, -c.index)
-                   for o in shares)
-    )  # fmt: skip
-    return Layout(split, tensor, pipeline, tuple(shares), shapes.layers, kv, batch, fixed,
-                  buffer_per_token, host, candidates)  # fmt: skip

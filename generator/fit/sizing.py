@@ -4,7 +4,7 @@ The matrix asks each setup about several card counts of every GPU. ``Sizing`` ho
 questions share — weight bytes, the cache layout, the pooled memory on 1, 2, … cards and the
 runtime's per-card ``Layout`` for each card count — so most answers are a lookup or a few
 integer operations. Nothing here depends on which GPU is asked about: only the card's usable
-bytes (``card_limit``) does.
+bytes (its limit) does.
 """
 
 from __future__ import annotations
@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 
 from generator.catalog.architecture import Architecture
 from generator.catalog.schema import Runtime
-from generator.fit.memory import MIB, KVLayout, MemoryBreakdown, estimate_overhead_bytes
-from generator.fit.placement import Layout, Shapes, plan_layer_split, plan_tensor_parallel
+from generator.fit.memory import (
+    KVLayout,
+    MemoryBreakdown,
+    card_fixed_overhead_bytes,
+    compute_kv_layout,
+    estimate_overhead_bytes,
+)
+from generator.fit.placement import Layout
+from generator.fit.setup import Setup
+from generator.fit.shapes import Shapes, make_shapes
+from generator.fit.splits import plan_layer_split, plan_tensor_parallel
+from generator.fit.weights import estimate_weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +36,12 @@ class MemoryOnCards:
     longest: int  # the total at the model's longest context
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class Sizing:
-    """What a setup needs on any card, in bytes; see ``compute_sizing`` in ``engine``.
+    """What a setup needs on any card, in bytes; ``compute_sizing`` makes one.
 
-    Pooled memory and layouts are worked out the first time a card count is asked for, then
-    kept (the dictionaries are caches; the figures never change).
+    A plain class that fills caches: pooled memory, layouts and searches are worked out the
+    first time a card count (or limit) is asked for, then kept. The figures never change.
     """
 
     weights: int  # all weights, every expert of a MoE included
@@ -48,11 +58,11 @@ class Sizing:
     kv_read_at_start: int  # the same with one token in the cache
     arch: Architecture
     shapes: Shapes  # the weights split into embeddings, layers and output head
-    _on: dict[int, MemoryOnCards] = field(default_factory=dict, repr=False, compare=False)
-    _layouts: dict[int, Layout | None] = field(default_factory=dict, repr=False, compare=False)
-    _answers: dict[tuple[int, int, int], int | None] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    _on: dict[int, MemoryOnCards] = field(default_factory=dict, repr=False)
+    _layouts: dict[int, Layout | None] = field(default_factory=dict, repr=False)
+    _needs: dict[int, int | None] = field(default_factory=dict, repr=False)
+    _fewest: dict[tuple[int, int], int | None] = field(default_factory=dict, repr=False)
+    _longest: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
 
     def on(self, cards: int) -> MemoryOnCards:
         """The pooled memory on ``cards`` cards."""
@@ -81,16 +91,42 @@ class Sizing:
 
     def need(self, cards: int) -> int | None:
         """Bytes the fullest of ``cards`` cards holds at the setup's context (None: no layout)."""
-        key = (2, cards, 0)
-        if key in self._answers:
-            return self._answers[key]
+        if cards in self._needs:
+            return self._needs[cards]
         layout = self.layout(cards)
-        found = self._answers[key] = None if layout is None else layout.need(self.context)
+        found = self._needs[cards] = None if layout is None else layout.need(self.context)
+        return found
+
+    def fewest_cards(self, limit: int, most: int) -> int | None:
+        """The smallest card count (1 … ``most``) whose fullest card stays within ``limit``
+        bytes; None if none does. Kept per limit: cards of the same size share the answer."""
+        key = (limit, most)
+        if key in self._fewest:
+            return self._fewest[key]
+        found = None
+        for cards in range(1, most + 1):
+            need = self.need(cards)
+            if need is not None and need <= limit:
+                found = cards
+                break
+        self._fewest[key] = found
+        return found
+
+    def longest_context(self, cards: int, limit: int) -> int:
+        """The longest context (tokens, up to the model's maximum) whose fullest card stays
+        within ``limit`` bytes on ``cards`` cards; 0 if none or the runtime cannot lay it out.
+        Kept per card count and limit: cards of the same size share the answer."""
+        key = (cards, limit)
+        found = self._longest.get(key)
+        if found is None:
+            layout = self.layout(cards)
+            found = 0 if layout is None else layout.max_context(limit, self.max_context)
+            self._longest[key] = found
         return found
 
     def _plan(self, cards: int) -> Layout | None:
         rt = self.runtime
-        fixed = round(rt.per_gpu_overhead_mib * MIB) + round(rt.compute_buffer_mib * MIB)
+        fixed = card_fixed_overhead_bytes(rt)
         per_token = rt.compute_buffer_bytes_per_token
         if rt.split == "layer":
             return plan_layer_split(self.shapes, self.kv, self.batch, cards, fixed, per_token)
@@ -113,39 +149,25 @@ class Sizing:
         return MemoryOnCards(memory, shortest, longest)
 
 
-def card_limit(card_capacity: int, utilization: float) -> int:
-    """Bytes of one card the runtime lets the model use (vLLM keeps 1 − utilization back)."""
-    return card_capacity - round(card_capacity * (1 - utilization))
-
-
-def find_min_cards(sizing: Sizing, limit: int, most: int) -> int | None:
-    """The smallest card count (1 … ``most``) whose fullest card stays within ``limit`` bytes.
-
-    Kept per limit: cards of the same size share the answer.
-    """
-    key = (0, limit, most)
-    if key in sizing._answers:
-        return sizing._answers[key]
-    found = None
-    for cards in range(1, most + 1):
-        need = sizing.need(cards)
-        if need is not None and need <= limit:
-            found = cards
-            break
-    sizing._answers[key] = found
-    return found
-
-
-def find_max_context(sizing: Sizing, cards: int, limit: int) -> int:
-    """The longest context (tokens, up to the model's maximum) whose fullest card stays within
-    ``limit`` bytes on ``cards`` cards; 0 if none or the runtime cannot lay it out.
-
-    Kept per card count and limit: cards of the same size share the answer.
-    """
-    key = (1, cards, limit)
-    found = sizing._answers.get(key)
-    if found is None:
-        layout = sizing.layout(cards)
-        found = 0 if layout is None else layout.max_context(limit, sizing.max_context)
-        sizing._answers[key] = found
-    return found
+def compute_sizing(setup: Setup) -> Sizing:
+    """The setup's memory figures that no card changes."""
+    model = setup.model
+    arch = model.architecture
+    weights = estimate_weights(model, setup.quant, gguf=setup.runtime.launcher == "llama-cpp")
+    kv = compute_kv_layout(arch, setup.kv.bits_per_element, setup.honours_window)
+    return Sizing(
+        weights=weights.total,
+        active_weights=weights.active(arch.experts, arch.experts_per_token),
+        kv=kv,
+        batch=setup.batch,
+        runtime=setup.runtime,
+        context=setup.context,
+        max_context=model.max_context,
+        kv_cache=kv.cache_bytes(setup.context, setup.batch),
+        kv_cache_shortest=kv.cache_bytes(1, setup.batch),
+        kv_cache_longest=kv.cache_bytes(model.max_context, setup.batch),
+        kv_read=kv.cache_bytes(setup.context, 1),
+        kv_read_at_start=kv.cache_bytes(1, 1),
+        arch=model.architecture,
+        shapes=make_shapes(weights, arch.tie_word_embeddings),
+    )

@@ -7,8 +7,9 @@ from generator import urls
 from generator.catalog.schema import GPU
 from generator.contexts import Crumb
 from generator.fit.accuracy import Comparison
-from generator.fit.engine import Setup, render_commands
+from generator.fit.answers import render_commands
 from generator.fit.matrix import Cell, FitMatrix
+from generator.fit.setup import Setup
 from generator.fit.verdict import Capacity, compute_capacity
 
 HOME = Crumb("Home", urls.HOME)

@@ -15,8 +15,8 @@ from generator.contexts import (
     ModelsIndexPage,
     PageMeta,
 )
-from generator.fit.engine import DEFAULT_CONTEXT
 from generator.fit.matrix import FitMatrix
+from generator.fit.setup import DEFAULT_CONTEXT
 from generator.pages.common import GUIDES, HOME, MODELS
 from generator.settings import SiteSettings
 

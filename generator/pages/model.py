@@ -16,8 +16,9 @@ from generator.contexts import (
     PageMeta,
     QuantRow,
 )
-from generator.fit.engine import Options, compute_fit, resolve_setup
 from generator.fit.matrix import FitMatrix
+from generator.fit.result import compute_fit
+from generator.fit.setup import Options, resolve_setup
 from generator.pages.common import HOME, MODELS, common_quants, make_commands
 
 #: Contexts the model pages tabulate besides the default, in tokens (capped at the model's).

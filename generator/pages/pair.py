@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from generator import urls
 from generator.catalog.schema import Quantization
 from generator.contexts import CountAnswer, Crumb, PageMeta, PairPage, PairRow
-from generator.fit.engine import DEFAULT_RAM_GIB, compute_offload, compute_placement
+from generator.fit.answers import compute_placement
 from generator.fit.matrix import Cell, FitMatrix
+from generator.fit.offload import compute_offload
+from generator.fit.setup import DEFAULT_RAM_GIB
 from generator.pages.common import (
     HOME,
     MODELS,

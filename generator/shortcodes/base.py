@@ -16,8 +16,8 @@ from markupsafe import Markup
 
 from generator.catalog.schema import suggest
 from generator.errors import SiteError
-from generator.fit.engine import FitResult
 from generator.fit.matrix import FitMatrix
+from generator.fit.result import FitResult
 from generator.fit.verdict import Capacity
 from generator.pages.common import make_capacity
 

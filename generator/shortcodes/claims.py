@@ -210,7 +210,7 @@ def parallel_layout(
     """How vLLM spreads ``model`` over ``cards`` cards: the widest tensor-parallel size that
     divides the card count and the attention heads, the rest as pipeline stages. ``expect`` is
     [tensor, pipeline]. Example: ``{{ parallel_layout("llama-3.3-70b", 6, expect=[2, 3]) }}``."""
-    from generator.fit.commands import plan_parallel_layout
+    from generator.fit.splits import plan_parallel_layout
 
     m = ctx.matrix.catalog.models[ctx.model(model)]
     if not isinstance(cards, int) or isinstance(cards, bool) or cards < 1:
@@ -228,7 +228,7 @@ def setting(ctx: ShortcodeContext, name: str) -> str:
     """An engine constant, so prose never restates it by hand: "default_context" (tokens every
     table assumes), "tight_share" (headroom below this share of capacity is "tight").
     Example: ``{{ setting("tight_share") }}``."""
-    from generator.fit.engine import DEFAULT_CONTEXT
+    from generator.fit.setup import DEFAULT_CONTEXT
     from generator.fit.verdict import TIGHT_SHARE
 
     values = {"default_context": f"{DEFAULT_CONTEXT:,} tokens", "tight_share": pct(TIGHT_SHARE)}
@@ -267,7 +267,7 @@ def offload_plan(ctx: ShortcodeContext, model: str, quant: str, gpu: str) -> str
     default system RAM when it does not fit in VRAM: which part stays on the card, how much
     goes to RAM and the decode speed. Example: ``{{ offload_plan("llama-3.3-70b", "q4_k_m",
     "rtx-4090") }}``."""
-    from generator.fit.engine import compute_offload
+    from generator.fit.offload import compute_offload
 
     r = _result(ctx, model, quant, gpu, 1)
     plan = compute_offload(r.setup, 1)

@@ -9,7 +9,8 @@ from markupsafe import Markup, escape
 
 from generator.catalog.schema import suggest
 from generator.filters import margin_reason
-from generator.fit.engine import Options, compute_placement, resolve_setup
+from generator.fit.answers import compute_placement
+from generator.fit.setup import Options, resolve_setup
 from generator.shortcodes.base import (
     ShortcodeContext,
     ShortcodeError,
@@ -122,7 +123,7 @@ def launch_command(
     ``gpu`` (at the default context), as a code block. Fails when the configuration does not
     fit or the runtime cannot run it. Example:
     ``{{ launch_command("llama-3.3-70b", "fp8", "h100-sxm", 2, "vllm") }}``."""
-    from generator.fit.engine import render_commands
+    from generator.fit.answers import render_commands
 
     r = _result(ctx, model, quant, gpu, cards)
     runtimes = ctx.matrix.catalog.runtimes
