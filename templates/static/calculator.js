@@ -318,7 +318,7 @@
   }
 
   function init(raw) {
-    D = index(raw);
+    fitatlasCalc.D = D = index(raw);
     const x = show(state = fromURL());
     if (!x.error) state = x.state;
     on(form, "submit", (e) => e.preventDefault());
@@ -334,7 +334,9 @@
       typing = false;
     });
     on(form, "click", (e) => {
-      const v = e.target.dataset && e.target.dataset.ctx;
+      // data-js: the script of a part of the page opened on demand ("your own model").
+      const d = e.target.dataset || {}, v = d.ctx;
+      if (d.js) import(d.js);
       if (!v) return;
       field("context").value = v == "max" ? D.model[state.model].max_context : v;
       update("context", true);
