@@ -484,7 +484,7 @@ export function makeModel(raw, D) {
   };
   const repo = /^[\p{L}\p{N}_.-]+\/[\p{L}\p{N}_.-]+$/u.test(s.name_or_path || "") ? s.name_or_path : "local/" + ID;
   const m = {
-    id: ID, name: `${s.name_or_path || "Your model"} (your config)`, hf_repo: repo, max_context: s.max_context,
+    id: ID, name: s.name_or_path ? s.name_or_path + " (your config)" : "A model from your config", hf_repo: repo, max_context: s.max_context,
     layers: a.layers, attention_heads: a.attention_heads, tied: a.tie_word_embeddings, quants,
     kv: { growing: growing * perLayer, windowed: windowed * perLayer, window: sw ? sw.window : 0, state_bytes: state, kv_heads: a.kv_heads, mla: !!a.mla },
     tensor: range(most).map((i) => tensorParallel(i + 1)),

@@ -24,8 +24,9 @@ from playwright.sync_api import Page, Response
 from generator import cli
 from generator.catalog.schema import Catalog
 from generator.fit.engine import runtimes_on
-from tests.browser.conftest import open_calculator
+from tests.browser.conftest import SCREENSHOTS, NewPage, open_calculator
 from tests.browser.fitcli import catalog_loaded_once
+from tests.browser.test_accessibility import SEVERE, run_axe
 from tests.browser.test_budgets import SCRIPT_BUDGET, record
 from tests.browser.test_calculator_parity import differences
 from tests.conftest import ROOT
@@ -333,3 +334,20 @@ def test_a_blank_typed_number_is_named_in_the_message(page: Page) -> None:
     page.click("#calc-own-typed")
     page.wait_for_selector("#calc-own-error:not([hidden])")
     assert "num_hidden_layers: missing" in (page.text_content("#calc-own-error") or "")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_opened_own_model_part_is_accessible_and_fits_a_phone(
+    new_page: NewPage, viewport: str
+) -> None:
+    page = new_page(viewport=viewport)
+    open_own_mode(page, "?gpu=rtx-4090&quant=q4_k_m")
+    page.fill("#calc-own-config", json.dumps(CATALOG_CONFIGS["qwen3-30b-a3b"], indent=2))
+    page.click("#calc-own-paste")
+    page.wait_for_function("document.getElementById('calc-model').value.includes('your config')")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"calculator-own-{viewport}.png"), full_page=True)
+    severe = [f"{v['id']}: {v['nodes']}" for v in run_axe(page) if v["impact"] in SEVERE]
+    assert severe == []
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]
