@@ -4,7 +4,8 @@
    rounds them, in the engine's own order of operations, so every byte count equals
    `fitatlas fit --json` (tests/browser/test_calculator_parity.py checks 500 configurations).
    compute() and present() are pure; the page fills every field from present(compute(...)), and
-   both are exposed as window.fitatlasCalc for the tests. */
+   both are exposed as window.fitatlasCalc for the tests, with the page's data (D) once loaded:
+   calc-own.js, imported when "your own model" is opened, adds a model to it. */
 (() => {
   "use strict";
   const GIB = 2 ** 30;

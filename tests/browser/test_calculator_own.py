@@ -47,6 +47,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "gpt-oss-20b", "glm-4.5-air", "llama-4-maverick", "qwen3.5-122b-a10b", "qwen3.5-27b",
     )},
     "deepseek-v2-lite": DEEPSEEK_V2_LITE,
+    # A repository id in _name_or_path: the model's commands name that repository.
+    "qwen3-8b-named": {**CATALOG_CONFIGS["qwen3-8b"], "_name_or_path": "Qwen/Qwen3-8B"},
 }  # fmt: skip
 #: Random states beyond one per config × quantization (runtimes, KV dtypes, batches).
 EXTRA_STATES = 150
