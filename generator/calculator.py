@@ -21,19 +21,37 @@ out, on numbers computed here, in the engine's own order of operations:
   the routed experts' bytes (0 for a dense model). The total is the layers plus the head, plus
   the embeddings when they are not tied; the active weights follow ``WeightSizes.active``;
 - per quantization × runtime, the launch command before its flags, with ``%o`` and ``%b`` for
-  the owner and name of the model's Hugging Face repository.
+  the owner and name of the model's Hugging Face repository;
+- under ``own``, the tables the "your own model" mode (templates/static/calc-own.js) reads a
+  Hugging Face config.json with, as ``fitatlas fit --config`` does: the families
+  (``hf_config.FAMILIES``), the ggml block sizes, fallbacks and file types, the type sets
+  llama.cpp's rules name (``fit.tensors``), each quantization's recipe, and the sizes of the
+  linear-attention state. The rules that choose between them are code in that script.
 
 ``tests/browser/test_calculator_parity.py`` checks the page against ``fitatlas fit --json``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from generator.catalog.schema import Catalog, Model, Quantization
+from generator.catalog.hf_families import FAMILIES
+from generator.catalog.hf_fields import _OUTER_KEYS
+from generator.catalog.schema import SAFETENSORS_RECIPES, Catalog, Model, Quantization
 from generator.fit.commands import KV_FLAGS, TGI_QUANT_FLAGS, VLLM_QUANT_FLAGS, render_base_command
+from generator.fit.gguf_types import (
+    _ATTN_OUT_Q5K_8E,
+    _IQ2_FAMILY,
+    _OUTPUT_Q5K,
+    BLOCKS,
+    FALLBACK,
+    FTYPE_DEFAULT,
+)
 from generator.fit.memory import (
     GIB,
+    LINEAR_CONV_STATE_BYTES,
+    LINEAR_RECURRENT_STATE_BYTES,
     MIB,
     attention_layer_counts,
     estimate_linear_state_bytes,
@@ -43,11 +61,16 @@ from generator.fit.setup import DEFAULT_CONTEXT
 from generator.fit.shapes import make_shapes
 from generator.fit.splits import plan_parallel_layout
 from generator.fit.verdict import TIGHT_SHARE, link_bandwidth_of, scaling_factor_of
-from generator.fit.weights import WeightSizes, estimate_weights
+from generator.fit.weights import (
+    GGUF_CONVERSION,
+    GGUF_METADATA_BYTES_PER_TOKEN,
+    WeightSizes,
+    estimate_weights,
+)
 from generator.verdicts import verdict_labels
 
 #: Bumped whenever a field changes meaning, so a cached page never misreads new data.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Digits of a layer pattern: value indices in base 36.
 PATTERN_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -92,7 +115,35 @@ def make_calculator_data(catalog: Catalog) -> dict[str, Any]:
             for r in catalog.runtimes.values()
         ],
         "gpus": [_gpu(catalog, g_id) for g_id in catalog.gpus],
+        "own": _own_model_tables(catalog),
     }  # fmt: skip
+
+
+def _own_model_tables(catalog: Catalog) -> dict[str, Any]:
+    """What calc-own.js needs to size a pasted config.json as ``fit --config`` does."""
+    # Families once each (several model types share one), then each model type's index.
+    distinct = list(dict.fromkeys(FAMILIES.values()))
+    families = [{**dataclasses.asdict(f), "defaults": dict(f.defaults)} for f in distinct]
+    return {
+        "families": families,
+        "model_types": {name: distinct.index(f) for name, f in FAMILIES.items()},
+        "outer_keys": list(_OUTER_KEYS),
+        "blocks": BLOCKS,
+        "fallback": FALLBACK,
+        "ftype_default": FTYPE_DEFAULT,
+        "conversion": GGUF_CONVERSION,
+        "safetensors": list(SAFETENSORS_RECIPES),
+        "header_bytes_per_token": GGUF_METADATA_BYTES_PER_TOKEN,
+        "iq2_family": sorted(_IQ2_FAMILY),
+        "output_q5k": sorted(_OUTPUT_Q5K),
+        "attn_out_q5k_8e": sorted(_ATTN_OUT_Q5K_8E),
+        "state_bytes": [LINEAR_CONV_STATE_BYTES, LINEAR_RECURRENT_STATE_BYTES],
+        # Per quantization: [recipe (None: bits spread evenly), embed_output_type, bits].
+        "quants": {
+            q.id: [q.recipe, q.embed_output_type, q.bits_per_weight]
+            for q in catalog.quantizations.values()
+        },
+    }
 
 
 def _quant_flags(quant_id: str) -> dict[str, str]:

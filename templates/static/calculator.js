@@ -4,7 +4,8 @@
    rounds them, in the engine's own order of operations, so every byte count equals
    `fitatlas fit --json` (tests/browser/test_calculator_parity.py checks 500 configurations).
    compute() and present() are pure; the page fills every field from present(compute(...)), and
-   both are exposed as window.fitatlasCalc for the tests. */
+   both are exposed as window.fitatlasCalc for the tests, with the page's data (D) once loaded:
+   calc-own.js, imported when "your own model" is opened, adds a model to it. */
 (() => {
   "use strict";
   const GIB = 2 ** 30;
@@ -318,7 +319,7 @@
   }
 
   function init(raw) {
-    D = index(raw);
+    fitatlasCalc.D = D = index(raw);
     const x = show(state = fromURL());
     if (!x.error) state = x.state;
     on(form, "submit", (e) => e.preventDefault());
@@ -334,7 +335,9 @@
       typing = false;
     });
     on(form, "click", (e) => {
-      const v = e.target.dataset && e.target.dataset.ctx;
+      // data-js: the script of a part of the page opened on demand ("your own model").
+      const d = e.target.dataset || {}, v = d.ctx;
+      if (d.js) import(d.js);
       if (!v) return;
       field("context").value = v == "max" ? D.model[state.model].max_context : v;
       update("context", true);
