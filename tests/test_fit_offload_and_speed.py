@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from generator.catalog.schema import Catalog
-from generator.cli import offload_payload
 from generator.fit.answers import compute_max_sequences, compute_placement
 from generator.fit.memory import GIB
 from generator.fit.offload import compute_offload
@@ -14,6 +13,7 @@ from generator.fit.setup import Options, resolve_setup
 from generator.fit.shapes import without_experts
 from generator.fit.sizing import compute_sizing
 from generator.fit.splits import plan_layer_split
+from generator.payload import offload_payload
 
 
 def test_a_70b_model_on_one_4090_offloads_about_half_its_layers(catalog: Catalog) -> None:

@@ -21,9 +21,9 @@ import pytest
 from playwright.sync_api import Page
 
 from generator.catalog.schema import Catalog
+from generator.filters import gib, money, tokens_per_s
 from generator.fit.setup import runtimes_on
 from generator.fit.splits import plan_parallel_layout
-from generator.templating import gib, money, tokens_per_s
 from tests.browser.conftest import open_calculator
 from tests.browser.fitcli import argv, catalog_loaded_once, fit_json
 
