@@ -28,7 +28,7 @@ from generator.render_pool import paused_collector, render_pages
 from generator.search import iter_searched_files, write_search_index
 from generator.settings import load_settings
 from generator.shortcodes import ShortcodeContext
-from generator.site_plan import SHARED, PageSpec, plan_site
+from generator.site_plan import SHARED, PageSpec, constant, plan_site
 from generator.templating import make_theme_env, make_url_for
 from generator.writer import OutputLock, Staging
 
@@ -149,15 +149,11 @@ def render_content_first(specs: list[PageSpec]) -> list[PageSpec]:
             # Its own file, what its shortcodes read, and the shared tables every number uses.
             own = {key for key in spec.deps if key.startswith("content:")}
             deps = frozenset(own | set(context.reads) | {SHARED})
-            spec = PageSpec(spec.path, spec.template, partial(_constant, context), spec.kind, deps)
+            spec = PageSpec(spec.path, spec.template, partial(constant, context), spec.kind, deps)
         done.append(spec)
     if problems:
         raise ContentError(problems)
     return done
-
-
-def _constant(value: object) -> object:
-    return value
 
 
 def build_site(

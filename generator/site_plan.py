@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from generator import api, urls
 from generator.calculator import make_calculator_data
@@ -42,6 +42,7 @@ CONTENT_META = "content-meta"
 EVERY_MODEL = "model:*"
 EVERY_GPU = "gpu:*"
 CATALOG_WIDE = frozenset({EVERY_MODEL, EVERY_GPU, SHARED})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def plan_site(
     specs += _files(matrix, settings, links)
     html_paths = tuple(s.path for s in specs if s.file.endswith(".html") and s.kind != "meta")
     page_set = frozenset({EVERY_MODEL, EVERY_GPU, CONTENT_META})
-    specs.append(PageSpec("/sitemap.xml", "sitemap.xml", partial(_constant, {"paths": html_paths}),
+    specs.append(PageSpec("/sitemap.xml", "sitemap.xml", partial(constant, {"paths": html_paths}),
                           "meta", page_set))  # fmt: skip
     _refuse_duplicates(specs)
     return specs
@@ -164,10 +165,10 @@ def _files(
     catalog_json = partial(api.make_catalog_json, matrix, settings.base_url)
     return [
         PageSpec("/404.html", "404.html", make_not_found, "meta"),
-        PageSpec("/feed.xml", "feed.xml", partial(_constant, {"guides": links}), "meta",
+        PageSpec("/feed.xml", "feed.xml", partial(constant, {"guides": links}), "meta",
                  frozenset({CONTENT_META})),
-        PageSpec("/robots.txt", "robots.txt", partial(_constant, {}), "meta"),
-        PageSpec("/_headers", "headers.txt", partial(_constant, {}), "meta"),
+        PageSpec("/robots.txt", "robots.txt", partial(constant, {}), "meta"),
+        PageSpec("/_headers", "headers.txt", partial(constant, {}), "meta"),
         PageSpec(urls.API_CATALOG, None, catalog_json, "api", CATALOG_WIDE),
         PageSpec(urls.CALCULATOR_DATA, None, partial(make_calculator_data, matrix.catalog), "api",
                  CATALOG_WIDE),
@@ -175,7 +176,8 @@ def _files(
     ]  # fmt: skip
 
 
-def _constant(value: dict[str, Any]) -> dict[str, Any]:
+def constant(value: T) -> T:
+    """``value`` itself: with ``partial``, a context maker for a context known in advance."""
     return value
 
 

@@ -141,7 +141,7 @@ def make_theme_env(templates: Path, settings: SiteSettings, assets: dict[str, st
         gpu_table=columns.make_gpu_table(model_url, pair_url),
         compat_table=partial(columns.make_compat_table, gpu_url, pair_url),
         structured_data=partial(seo.structured_data, settings),
-        absolute_url=partial(seo.absolute_url, settings),
+        absolute_url=partial(seo.absolute_url, settings), is_guide=seo.is_guide,
         **make_shell_globals(env),
     )  # fmt: skip
     return env

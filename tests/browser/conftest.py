@@ -14,9 +14,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Request,
+    Response,
+    Route,
+    sync_playwright,
+)
 
 from tests.conftest import ROOT
 
@@ -129,6 +138,18 @@ def new_page(browser: Browser, site_url: str) -> Iterator[NewPage]:
 def page(new_page: NewPage) -> Page:
     """A desktop-sized page of the served site."""
     return new_page()
+
+
+def record_scripts(page: Page) -> dict[str, int]:
+    """Site path → bytes of every script the page fetches from now on (filled as they arrive)."""
+    scripts: dict[str, int] = {}
+
+    def seen(response: Response) -> None:
+        if response.request.resource_type == "script":
+            scripts[urlsplit(response.url).path] = len(response.body())
+
+    page.on("response", seen)
+    return scripts
 
 
 def open_calculator(page: Page, query: str = "") -> Page:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Response
+from playwright.sync_api import Page
 
-from tests.browser.conftest import SCREENSHOTS, open_calculator
+from tests.browser.conftest import SCREENSHOTS, open_calculator, record_scripts
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +31,7 @@ def record(key: str, value: object) -> None:
 
 
 def test_the_calculator_page_loads_at_most_15_kb_of_our_own_javascript(page: Page) -> None:
-    scripts: dict[str, int] = {}
-
-    def seen(response: Response) -> None:
-        if response.request.resource_type == "script":
-            scripts[urlsplit(response.url).path] = len(response.body())
-
-    page.on("response", seen)
+    scripts = record_scripts(page)
     open_calculator(page)
     assert all(path.startswith("/assets/") for path in scripts), scripts
     assert any("/calculator." in path for path in scripts) and not any(

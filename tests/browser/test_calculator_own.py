@@ -16,15 +16,14 @@ import random
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Response
+from playwright.sync_api import Page
 
 from generator import cli
 from generator.catalog.schema import Catalog
 from generator.fit.setup import runtimes_on
-from tests.browser.conftest import SCREENSHOTS, NewPage, open_calculator
+from tests.browser.conftest import SCREENSHOTS, NewPage, open_calculator, record_scripts
 from tests.browser.fitcli import catalog_loaded_once
 from tests.browser.test_accessibility import SEVERE, run_axe
 from tests.browser.test_budgets import SCRIPT_BUDGET, record
@@ -258,13 +257,7 @@ def assert_page_shows_cli(page: Page, config: Path) -> None:
 
 
 def test_the_own_model_script_loads_only_when_its_part_is_opened(page: Page) -> None:
-    scripts: dict[str, int] = {}
-
-    def seen(response: Response) -> None:
-        if response.request.resource_type == "script":
-            scripts[urlsplit(response.url).path] = len(response.body())
-
-    page.on("response", seen)
+    scripts = record_scripts(page)
     open_calculator(page)
     first = dict(scripts)
     assert not any("calc-own" in path for path in first), first
